@@ -1,0 +1,259 @@
+//! Turns untrusted input into checked values, with messages a person
+//! understands. Every function here is pure and cheap.
+
+use crate::error::{DomainError, DomainResult};
+use crate::limits::*;
+
+fn has_forbidden_control(s: &str, allow_newlines: bool) -> bool {
+    s.chars().any(|c| {
+        let allowed_ws = allow_newlines && matches!(c, '\n' | '\r' | '\t');
+        (c.is_control() && !allowed_ws) || c == '\u{202e}' || c == '\u{202d}'
+    })
+}
+
+/// A username: 1–40 of `a-z 0-9 . _ -`, starting with a letter or digit.
+/// Returned lower-cased so lookups are case-insensitive.
+pub fn username(raw: &str) -> DomainResult<String> {
+    let s = raw.trim().to_lowercase();
+    let n = s.chars().count();
+    if n == 0 || n > MAX_USERNAME_CHARS {
+        return Err(DomainError::invalid(
+            "username",
+            format!("must be 1 to {MAX_USERNAME_CHARS} characters"),
+        ));
+    }
+    let first_ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let all_ok = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if !first_ok || !all_ok {
+        return Err(DomainError::invalid(
+            "username",
+            "may contain only a-z, 0-9, '.', '_' and '-', and must start with a letter or digit",
+        ));
+    }
+    Ok(s)
+}
+
+/// An email address, checked for shape only (delivery is not our business
+/// here) and lower-cased.
+pub fn email(raw: &str) -> DomainResult<String> {
+    let s = raw.trim().to_lowercase();
+    let bad = || DomainError::invalid("email", "is not a valid email address");
+    if s.chars().count() > MAX_EMAIL_CHARS || s.chars().any(char::is_whitespace) {
+        return Err(bad());
+    }
+    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
+        return Err(bad());
+    }
+    if has_forbidden_control(&s, false) {
+        return Err(bad());
+    }
+    Ok(s)
+}
+
+/// A display name or conversation name: trimmed, 1–100 characters, no
+/// control or bidi-override characters (which spoof what others see).
+pub fn name(field: &'static str, raw: &str) -> DomainResult<String> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n == 0 {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    if n > MAX_NAME_CHARS {
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {MAX_NAME_CHARS} characters (got {n})"),
+        ));
+    }
+    if has_forbidden_control(s, false) {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A conversation topic: up to 500 characters, may be empty.
+pub fn topic(raw: &str) -> DomainResult<String> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n > MAX_TOPIC_CHARS {
+        return Err(DomainError::invalid(
+            "topic",
+            format!("must be at most {MAX_TOPIC_CHARS} characters (got {n})"),
+        ));
+    }
+    if has_forbidden_control(s, true) {
+        return Err(DomainError::invalid(
+            "topic",
+            "must not contain control characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A message source: not blank, at most 16 KiB of UTF-8, no control
+/// characters other than newline and tab. Stored exactly as given.
+pub fn message_text(raw: &str) -> DomainResult<&str> {
+    if raw.trim().is_empty() {
+        return Err(DomainError::invalid("text", "must not be empty"));
+    }
+    if raw.len() > MAX_MESSAGE_BYTES {
+        return Err(DomainError::LimitExceeded(format!(
+            "text is {} bytes; a message may have at most {MAX_MESSAGE_BYTES} bytes",
+            raw.len()
+        )));
+    }
+    if has_forbidden_control(raw, true) {
+        return Err(DomainError::invalid(
+            "text",
+            "must not contain control characters",
+        ));
+    }
+    Ok(raw)
+}
+
+/// A reaction: one emoji sequence (no letters, digits or spaces) or a
+/// `:shortcode:` of `a-z 0-9 _ + -`, at most 32 bytes.
+pub fn reaction(raw: &str) -> DomainResult<&str> {
+    let bad = || {
+        DomainError::invalid(
+            "emoji",
+            format!("must be one emoji or a :shortcode:, at most {MAX_REACTION_BYTES} bytes"),
+        )
+    };
+    if raw.is_empty() || raw.len() > MAX_REACTION_BYTES {
+        return Err(bad());
+    }
+    let shortcode = raw.len() > 2
+        && raw.starts_with(':')
+        && raw.ends_with(':')
+        && raw[1..raw.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '+' | '-'));
+    let emoji = !raw.is_ascii()
+        && raw.chars().all(|c| {
+            let ascii_ok = c.is_ascii_digit() || matches!(c, '#' | '*');
+            !c.is_whitespace()
+                && !c.is_control()
+                && !c.is_alphabetic()
+                && (!c.is_ascii() || ascii_ok)
+        });
+    if shortcode || emoji {
+        Ok(raw)
+    } else {
+        Err(bad())
+    }
+}
+
+/// A client transaction id: 1–64 bytes of printable ASCII. Clients pick it
+/// (a UUID is typical) so a retried send is recognised.
+pub fn txn_id(raw: &str) -> DomainResult<&str> {
+    if raw.is_empty() || raw.len() > MAX_TXN_ID_BYTES || !raw.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(DomainError::invalid(
+            "txn_id",
+            format!("must be 1 to {MAX_TXN_ID_BYTES} printable ASCII characters"),
+        ));
+    }
+    Ok(raw)
+}
+
+/// A new password: at least 10 characters, at most 1 KiB.
+pub fn new_password(raw: &str) -> DomainResult<&str> {
+    if raw.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(DomainError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if raw.len() > MAX_PASSWORD_BYTES {
+        return Err(DomainError::invalid(
+            "password",
+            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    Ok(raw)
+}
+
+/// A session's device name; defaults to "unknown device" when absent.
+pub fn device_name(raw: Option<&str>) -> DomainResult<String> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok("unknown device".to_owned()),
+        Some(s) if s.chars().count() > MAX_DEVICE_NAME_CHARS || has_forbidden_control(s, false) => {
+            Err(DomainError::invalid(
+                "device_name",
+                format!(
+                    "must be at most {MAX_DEVICE_NAME_CHARS} characters without control characters"
+                ),
+            ))
+        }
+        Some(s) => Ok(s.to_owned()),
+    }
+}
+
+/// A page size: default 50, 1 to 200.
+pub fn page_size(raw: Option<u32>) -> DomainResult<usize> {
+    match raw {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if n >= 1 && (n as usize) <= MAX_PAGE_SIZE => Ok(n as usize),
+        Some(_) => Err(DomainError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(username(" Anna.Schmidt ").as_deref(), Ok("anna.schmidt"));
+        for bad in ["", "_x", "a b", "änne", &"a".repeat(41), "a@b"] {
+            assert!(username(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names_reject_bidi_override_and_overlong() {
+        assert!(name("name", "ok\u{202e}gpj.exe").is_err());
+        assert!(name("name", &"x".repeat(101)).is_err());
+        assert_eq!(name("name", "  Ünal Öztürk ").as_deref(), Ok("Ünal Öztürk"));
+    }
+
+    #[test]
+    fn message_text_limits() {
+        assert!(message_text("   \n").is_err());
+        assert!(message_text(&"ä".repeat(MAX_MESSAGE_BYTES / 2)).is_ok());
+        assert!(matches!(
+            message_text(&"a".repeat(MAX_MESSAGE_BYTES + 1)),
+            Err(DomainError::LimitExceeded(_))
+        ));
+        assert!(message_text("a\u{0}b").is_err());
+        assert!(message_text("line\nline\ttab").is_ok());
+    }
+
+    #[test]
+    fn reactions() {
+        for ok in ["👍", "👍🏽", "❤️", "👨‍👩‍👧", ":thumbsup:", ":+1:", "1️⃣"]
+        {
+            assert!(reaction(ok).is_ok(), "{ok:?} refused");
+        }
+        for bad in ["", "a", "hello", "👍 ", ":Bad:", "::", &"👍".repeat(9)] {
+            assert!(reaction(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("Anna@Firma.DE").as_deref(), Ok("anna@firma.de"));
+        for bad in ["anna", "@x.de", "a@b", "a b@c.de", "a@@b.de"] {
+            assert!(email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The HTTP API under `/api/v1`: routes, the OpenAPI document, and the
+//! cross-cutting layers (body limit, security headers, tracing).
+//!
+//! Every route is registered through `utoipa_axum::routes!`, which adds it
+//! to the router and to the OpenAPI document at once, so the two cannot
+//! drift apart.
+
+pub mod accounts;
+pub mod conversations;
+pub mod messages;
+pub mod system;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+use crate::ws;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kontor API",
+        description = "Kontor: self-hosted, GDPR-by-design workplace messenger. \
+            All errors are `{\"error\": {\"code\", \"message\"}}` with a stable code. \
+            Limits: message text 16 KiB, names 100 characters, groups 1,000 members, \
+            20 distinct reactions per message, 100 mentions per message, page size 1–200, \
+            request body 64 KiB; failed logins 5 per account and 30 per address per 15 minutes.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(kontor_wire::EventFrame, kontor_wire::WireEvent, crate::error::ErrorBody)),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("Session token from /api/v1/auth/login"))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::list_sessions))
+        .routes(routes!(accounts::revoke_session))
+        .routes(routes!(accounts::list_users))
+        .routes(routes!(accounts::get_user))
+        .routes(routes!(conversations::list, conversations::create))
+        .routes(routes!(conversations::public_channels))
+        .routes(routes!(conversations::get, conversations::update))
+        .routes(routes!(conversations::members, conversations::add_members))
+        .routes(routes!(conversations::remove_member))
+        .routes(routes!(conversations::set_role))
+        .routes(routes!(conversations::join))
+        .routes(routes!(conversations::typing))
+        .routes(routes!(messages::history, messages::send))
+        .routes(routes!(messages::get, messages::edit, messages::delete))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(ws::events))
+        .routes(routes!(system::limits))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+}
+
+/// The OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> OpenApiDoc {
+    api_routes().split_for_parts().1
+}
+
+/// The complete router with its layers.
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = api_routes().split_for_parts();
+    let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || system::openapi_json(doc_json.clone())),
+        )
+        .fallback(system::fallback)
+        .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(DefaultBodyLimit::max(
+            kontor_core::limits::MAX_REQUEST_BODY_BYTES,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,182 @@
+//! Configuration: a TOML file, then `KONTOR_*` environment overrides, then
+//! defaults that just work on a laptop.
+//!
+//! Environment variables name a key as `KONTOR_<SECTION>__<KEY>`, e.g.
+//! `KONTOR_SERVER__LISTEN=0.0.0.0:8080` or `KONTOR_STORAGE__DATA_DIR=/var/lib/kontor`.
+//! Values are parsed as TOML when they can be (numbers, booleans) and taken
+//! as strings otherwise.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Network settings.
+    pub server: ServerConfig,
+    /// Where data lives.
+    pub storage: StorageConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Network settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL users reach Kontor at (scheme, host, port), e.g.
+    /// `https://chat.example.com`. WebSocket handshakes must come from this
+    /// origin. When unset, the request's own `Host` is the allowed origin.
+    pub public_url: Option<String>,
+    /// Seconds to wait for in-flight requests at shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+/// Where data lives.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory for the database (and, later, files).
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("./kontor-data"),
+        }
+    }
+}
+
+/// Logging.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `kontor_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// A configuration problem, with the offending source named.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+const ENV_PREFIX: &str = "KONTOR_";
+
+impl Config {
+    /// Load from an optional file plus the given environment variables.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let Some((section, field)) = rest.split_once("__") else {
+                continue;
+            };
+            let (section, field) = (section.to_lowercase(), field.to_lowercase());
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(value));
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(field, parsed);
+                }
+                _ => return Err(ConfigError::Invalid(format!("{section} is not a section"))),
+            }
+        }
+        Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// The SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("kontor.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_defaults_fill_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+        let env = vec![
+            ("KONTOR_STORAGE__DATA_DIR".to_owned(), "/tmp/x".to_owned()),
+            (
+                "KONTOR_SERVER__SHUTDOWN_GRACE_SECONDS".to_owned(),
+                "3".to_owned(),
+            ),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ];
+        let c = Config::load(Some(&file), env).expect("config");
+        assert_eq!(c.server.listen.port(), 9000);
+        assert_eq!(c.server.shutdown_grace_seconds, 3);
+        assert_eq!(c.storage.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.log.level, "info");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let env = vec![("KONTOR_SERVER__LISTN".to_owned(), "x".to_owned())];
+        assert!(Config::load(None, env).is_err());
+    }
+}

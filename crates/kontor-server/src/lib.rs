@@ -1,0 +1,167 @@
+//! Kontor's server: HTTP and WebSocket API, services and the real-time hub.
+//!
+//! Layout:
+//! - [`Server`] (this file): opens storage, starts the hub, serves a bound
+//!   listener until a shutdown future resolves.
+//! - [`api`]: routes and handlers (a few lines each), the OpenAPI document.
+//! - [`ws`]: the event-stream WebSocket.
+//! - [`service`]: one module per area; what handlers, the admin commands
+//!   and the demo seeder call.
+//! - [`hub`]: who is connected and fan-out of committed events.
+//! - [`auth`]: passwords, tokens, login limiter, the auth extractor.
+//! - [`encoder`]: events to JSON frames (shapes in `kontor_wire`); [`error`]: the API error; [`extract`]:
+//!   extractors answering in that error format; [`config`], [`state`].
+//! - [`demo`]: the demo company.
+//!
+//! Request flow: handler → service → storage (which asks the core policy
+//! inside its transaction) → commit → writer hands events to the hub → hub
+//! pushes pre-encoded frames to the sockets of the members.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod encoder;
+pub mod error;
+pub mod extract;
+pub mod hub;
+pub mod service;
+pub mod state;
+pub mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kontor_storage::StoreError;
+use kontor_storage::sqlite::{SqliteStore, WriterThread};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::encoder::JsonEventEncoder;
+use crate::hub::{Hub, HubSink};
+use crate::state::{AppState, Clock, SystemClock};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory cannot be used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Storage refused to open.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    /// Serving failed.
+    #[error("server I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running Kontor instance: storage open, hub running, not yet listening.
+pub struct Server {
+    state: AppState,
+    writer: WriterThread,
+    hub_task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Open the data directory and start the background machinery.
+    pub async fn open(config: Config) -> Result<Server, ServerError> {
+        Server::open_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::open`] with a chosen clock.
+    pub async fn open_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Server, ServerError> {
+        let dir = &config.storage.data_dir;
+        std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let path = config.database_path();
+        let (store, writer) = tokio::task::spawn_blocking(move || {
+            SqliteStore::open(
+                &path,
+                Arc::new(JsonEventEncoder),
+                Arc::new(HubSink(events_tx)),
+            )
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("open task: {e}")))??;
+        let store: Arc<dyn kontor_storage::Storage> = Arc::new(store);
+        let (at, memberships) = store.membership_snapshot().await?;
+        let hub = Hub::new(at, memberships);
+        let hub_task = tokio::spawn(hub.clone().run(events_rx));
+        let state = AppState::new(store, hub, config, clock);
+        Ok(Server {
+            state,
+            writer,
+            hub_task,
+        })
+    }
+
+    /// The shared state, for the admin commands and the demo seeder.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve on `listener` until `shutdown` resolves, then close sockets,
+    /// finish in-flight requests and the last write batch.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let app = api::router(self.state.clone());
+        let hub = self.state.hub.clone();
+        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_seconds);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            hub.shutdown();
+            let _ = stop_tx.send(true);
+        });
+        let mut stop_rx = stop_rx;
+        let serving = tokio::spawn(async move { serve.await });
+        let result = tokio::select! {
+            r = serving => r.map_err(|e| std::io::Error::other(e.to_string()))?,
+            _ = async {
+                let _ = stop_rx.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("shutdown grace period over; dropping remaining connections");
+                Ok(())
+            }
+        };
+        self.close().await;
+        Ok(result?)
+    }
+
+    /// Stop the background machinery, waiting for the last write batch.
+    pub async fn close(self) {
+        let Server {
+            state,
+            writer,
+            hub_task,
+        } = self;
+        drop(state);
+        // The writer thread ends when the last store handle is gone; handles
+        // still held by finishing tasks release it shortly.
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        hub_task.abort();
+    }
+}

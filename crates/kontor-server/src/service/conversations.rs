@@ -1,0 +1,177 @@
+//! Conversations, membership and typing.
+
+use kontor_core::DomainError;
+use kontor_core::ids::{ConversationId, UserId};
+use kontor_core::model::{
+    Actor, Conversation, ConversationKind, ConversationSummary, Member, MemberRole,
+};
+use kontor_core::validate;
+use kontor_storage::{NewConversation, SettingsChange};
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// What it takes to create a conversation.
+pub struct ConversationSpec<'a> {
+    /// Kind.
+    pub kind: ConversationKind,
+    /// Name (required for channels, optional for groups, none for direct).
+    pub name: Option<&'a str>,
+    /// Topic.
+    pub topic: Option<&'a str>,
+    /// Public channel.
+    pub is_public: bool,
+    /// Announcement channel.
+    pub announcement: bool,
+    /// The other members.
+    pub member_ids: Vec<UserId>,
+}
+
+/// Create a conversation; for a direct one, return the existing one if the
+/// pair already has it (the flag says whether it is new).
+pub async fn create(
+    state: &AppState,
+    actor: Actor,
+    spec: ConversationSpec<'_>,
+) -> ApiResult<(Conversation, bool)> {
+    let name = match (spec.kind, spec.name) {
+        (ConversationKind::Direct, Some(_)) => {
+            return Err(DomainError::invalid("name", "direct conversations have no name").into());
+        }
+        (ConversationKind::Channel, None) => {
+            return Err(DomainError::invalid("name", "a channel needs a name").into());
+        }
+        (_, Some(n)) => Some(validate::name("name", n)?),
+        (_, None) => None,
+    };
+    if spec.kind != ConversationKind::Channel && (spec.is_public || spec.announcement) {
+        return Err(DomainError::invalid(
+            "is_public",
+            "only channels can be public or announcement channels",
+        )
+        .into());
+    }
+    let new = NewConversation {
+        kind: spec.kind,
+        name,
+        topic: validate::topic(spec.topic.unwrap_or(""))?,
+        is_public: spec.is_public,
+        announcement: spec.announcement,
+        member_ids: spec.member_ids,
+    };
+    Ok(state
+        .store
+        .create_conversation(actor, new, state.now())
+        .await?)
+}
+
+/// A conversation and the caller's role.
+pub async fn get(
+    state: &AppState,
+    actor: Actor,
+    id: ConversationId,
+) -> ApiResult<(Conversation, Option<MemberRole>)> {
+    Ok(state.store.get_conversation(actor, id).await?)
+}
+
+/// The caller's conversation list.
+pub async fn list(state: &AppState, actor: Actor) -> ApiResult<Vec<ConversationSummary>> {
+    Ok(state.store.list_conversations(actor).await?)
+}
+
+/// Public channels to browse and join.
+pub async fn public_channels(state: &AppState, actor: Actor) -> ApiResult<Vec<Conversation>> {
+    Ok(state.store.list_public_channels(actor).await?)
+}
+
+/// Members of a conversation.
+pub async fn members(state: &AppState, actor: Actor, id: ConversationId) -> ApiResult<Vec<Member>> {
+    Ok(state.store.list_members(actor, id).await?)
+}
+
+/// Add members.
+pub async fn add_members(
+    state: &AppState,
+    actor: Actor,
+    id: ConversationId,
+    users: Vec<UserId>,
+) -> ApiResult<Vec<Member>> {
+    if users.is_empty() {
+        return Err(DomainError::invalid("user_ids", "must name at least one user").into());
+    }
+    Ok(state
+        .store
+        .add_members(actor, id, users, state.now())
+        .await?)
+}
+
+/// Remove a member, or leave when `user` is the caller.
+pub async fn remove_member(
+    state: &AppState,
+    actor: Actor,
+    id: ConversationId,
+    user: UserId,
+) -> ApiResult<()> {
+    Ok(state
+        .store
+        .remove_member(actor, id, user, state.now())
+        .await?)
+}
+
+/// Join a public channel.
+pub async fn join(state: &AppState, actor: Actor, id: ConversationId) -> ApiResult<Member> {
+    Ok(state.store.join(actor, id, state.now()).await?)
+}
+
+/// Change a member's role.
+pub async fn set_role(
+    state: &AppState,
+    actor: Actor,
+    id: ConversationId,
+    user: UserId,
+    role: &str,
+) -> ApiResult<()> {
+    let role = MemberRole::parse(role)
+        .ok_or_else(|| DomainError::invalid("role", "must be owner, moderator or member"))?;
+    Ok(state
+        .store
+        .set_role(actor, id, user, role, state.now())
+        .await?)
+}
+
+/// Change name, topic or announcement mode.
+pub async fn update(
+    state: &AppState,
+    actor: Actor,
+    id: ConversationId,
+    name: Option<&str>,
+    topic: Option<&str>,
+    announcement: Option<bool>,
+) -> ApiResult<Conversation> {
+    let change = SettingsChange {
+        name: name.map(|n| validate::name("name", n)).transpose()?,
+        topic: topic.map(validate::topic).transpose()?,
+        announcement,
+    };
+    if change.name.is_none() && change.topic.is_none() && change.announcement.is_none() {
+        return Err(DomainError::invalid(
+            "body",
+            "change at least one of name, topic, announcement",
+        )
+        .into());
+    }
+    Ok(state
+        .store
+        .update_conversation(actor, id, change, state.now())
+        .await?)
+}
+
+/// Tell the other members the caller is typing. Ephemeral: nothing is
+/// stored. Non-members get the same not-found as for any other access.
+pub fn typing(state: &AppState, actor: Actor, id: ConversationId) -> ApiResult<()> {
+    if state.hub.typing(id, actor.user_id) {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("conversation").into())
+    }
+}

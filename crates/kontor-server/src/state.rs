@@ -1,0 +1,93 @@
+//! Shared state handed to every handler: no process-global state, so tests
+//! can run several servers in one process.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kontor_core::model::Timestamp;
+use kontor_storage::Storage;
+use tokio::sync::Semaphore;
+
+use crate::auth::FailureLimiter;
+use crate::config::Config;
+use crate::hub::Hub;
+
+/// Failed logins allowed per account per window.
+pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 5;
+/// Failed logins allowed per client address per window (an office behind
+/// one NAT address shares this).
+pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;
+/// The login failure window.
+pub const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Password hashes computed at once; argon2id uses 19 MiB and a core for
+/// tens of milliseconds each, so this bounds memory and CPU under a login
+/// storm.
+pub const CONCURRENT_PASSWORD_HASHES: usize = 2;
+
+/// Where the time comes from; tests may substitute their own.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp(ms)
+    }
+}
+
+/// Everything a request may need.
+pub struct Inner {
+    /// Persistent state.
+    pub store: Arc<dyn Storage>,
+    /// Live delivery.
+    pub hub: Hub,
+    /// The configuration the server started with.
+    pub config: Config,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Failed logins per account.
+    pub login_by_account: FailureLimiter,
+    /// Failed logins per client address.
+    pub login_by_address: FailureLimiter,
+    /// Bounds concurrent password hashing.
+    pub hashing: Semaphore,
+}
+
+/// Cheap-to-clone handle on [`Inner`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Assemble the state.
+    pub fn new(store: Arc<dyn Storage>, hub: Hub, config: Config, clock: Arc<dyn Clock>) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            hub,
+            config,
+            clock,
+            login_by_account: FailureLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW),
+            login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
+            hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
+        }))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}

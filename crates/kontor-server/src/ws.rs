@@ -1,0 +1,266 @@
+//! The event stream: `GET /api/v1/events` upgraded to a WebSocket.
+//!
+//! Protocol:
+//! 1. Authenticate with `Authorization: Bearer`, the session cookie, or, for
+//!    browsers that cannot set headers, a first frame
+//!    `{"type":"auth","token":"kt_..."}` within 10 seconds. Tokens never
+//!    travel in the URL.
+//! 2. The server sends `hello` with the position live delivery starts after.
+//! 3. With `?after=<position>`, missed events are replayed first (only those
+//!    the user may see, in order), then `resumed`; or `resync_required` if
+//!    the position is too old or unknown.
+//! 4. Live events follow. Clients may send `{"type":"typing","conversation_id":N}`.
+//!
+//! The server pings every 30 seconds and closes connections silent for 75
+//! seconds (`idle_timeout`), too slow to read (`slow_consumer`), whose
+//! session ended (`session_revoked`), or at shutdown (`server_restart`).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use kontor_core::ids::{ConversationId, EventSeq};
+use kontor_storage::Resume;
+use serde::Deserialize;
+use tokio::time::{Instant, timeout};
+use utoipa::IntoParams;
+
+use crate::auth::{Authenticated, token_from_headers};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Query;
+use crate::service;
+use crate::state::AppState;
+use kontor_wire::{EventFrame, WireEvent, encode_frame};
+
+/// How often the server pings.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+/// Silence after which a connection is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Time allowed for the first-frame authentication.
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time one frame may take to write before the client counts as gone.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest frame a client may send; client frames are tiny.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
+
+/// Query of the event stream.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsParams {
+    /// Resume after this position (the last `seq` you processed).
+    pub after: Option<i64>,
+}
+
+/// Open the live event stream (WebSocket). Frames are [`EventFrame`]s.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
+    responses(
+        (status = 101, description = "Switching to WebSocket; every frame is an EventFrame", body = EventFrame),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Origin not allowed (`origin_not_allowed`)", body = ErrorBody),
+        (status = 426, description = "Not a WebSocket request (`upgrade_required`)", body = ErrorBody),
+    ))]
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<EventsParams>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let upgrade = upgrade.map_err(|_| ApiError::UpgradeRequired)?;
+    if !origin_allowed(&state, &headers) {
+        return Err(ApiError::OriginNotAllowed);
+    }
+    let pre_auth = match token_from_headers(&headers) {
+        Some(token) => Some(service::accounts::authenticate(&state, &token).await?),
+        None => None,
+    };
+    let after = params.after.map(EventSeq);
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_FRAME_BYTES)
+        .max_frame_size(MAX_CLIENT_FRAME_BYTES)
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| async move {
+            connection(state, socket, pre_auth, after).await;
+        }))
+}
+
+/// Browsers send `Origin`; it must be our own. Clients without it (native
+/// apps, the CLI) are not subject to cross-site attacks and still must
+/// authenticate.
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return headers.get(header::ORIGIN).is_none();
+    };
+    let origin = origin.trim_end_matches('/');
+    if let Some(public) = &state.config.server.public_url {
+        return origin.eq_ignore_ascii_case(public.trim_end_matches('/'));
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Auth { token: String },
+    Typing { conversation_id: i64 },
+}
+
+fn frame(event: WireEvent) -> Message {
+    let bytes = encode_frame(&EventFrame { seq: None, event });
+    Message::Text(Utf8Bytes::try_from(bytes).unwrap_or_else(|_| Utf8Bytes::from_static("{}")))
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+async fn send(socket: &mut WebSocket, msg: Message) -> bool {
+    matches!(timeout(WRITE_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
+}
+
+async fn first_frame_auth(state: &AppState, socket: &mut WebSocket) -> Option<Authenticated> {
+    let msg = timeout(AUTH_TIMEOUT, socket.recv()).await.ok()??.ok()?;
+    let Message::Text(text) = msg else {
+        return None;
+    };
+    let Ok(ClientFrame::Auth { token }) = serde_json::from_str::<ClientFrame>(&text) else {
+        return None;
+    };
+    service::accounts::authenticate(state, &token).await.ok()
+}
+
+async fn connection(
+    state: AppState,
+    mut socket: WebSocket,
+    pre_auth: Option<Authenticated>,
+    after: Option<EventSeq>,
+) {
+    let auth = match pre_auth {
+        Some(a) => a,
+        None => match first_frame_auth(&state, &mut socket).await {
+            Some(a) => a,
+            None => {
+                send(&mut socket, close(4001, "unauthenticated")).await;
+                return;
+            }
+        },
+    };
+    let Some(mut sub) = state.hub.subscribe(auth.user.id, auth.session.id) else {
+        send(&mut socket, close(1012, "server_restart")).await;
+        return;
+    };
+    let hello = WireEvent::Hello {
+        user_id: auth.user.id.0,
+        session_id: auth.session.id.0,
+        position: sub.position.0,
+        heartbeat_seconds: HEARTBEAT.as_secs(),
+    };
+    if !send(&mut socket, frame(hello)).await {
+        return;
+    }
+    if let Some(after) = after
+        && !replay(&state, &mut socket, &auth, after, sub.position).await
+    {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.reset();
+    let mut last_heard = Instant::now();
+    let user = auth.user.actor();
+    loop {
+        tokio::select! {
+            biased;
+            reason = sub.closer.closed() => {
+                let (code, text) = reason.close_frame();
+                send(&mut socket, close(code, text)).await;
+                return;
+            }
+            next = sub.frames.recv() => {
+                let Some(f) = next else { return };
+                if !send(&mut socket, Message::Text(f)).await {
+                    return;
+                }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(msg)) = incoming else { return };
+                last_heard = Instant::now();
+                match msg {
+                    Message::Text(text) => {
+                        if let Ok(ClientFrame::Typing { conversation_id }) = serde_json::from_str::<ClientFrame>(&text) {
+                            let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
+                        } else {
+                            let err = WireEvent::Error {
+                                code: "invalid_frame".into(),
+                                message: "expected {\"type\":\"typing\",\"conversation_id\":N}".into(),
+                            };
+                            if !send(&mut socket, frame(err)).await {
+                                return;
+                            }
+                        }
+                    }
+                    Message::Close(_) => return,
+                    _ => {}
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    send(&mut socket, close(4000, "idle_timeout")).await;
+                    return;
+                }
+                if !send(&mut socket, Message::Ping(bytes::Bytes::new())).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Send the events the user missed in `(after, upto]`; live delivery covers
+/// everything after `upto`.
+async fn replay(
+    state: &AppState,
+    socket: &mut WebSocket,
+    auth: &Authenticated,
+    after: EventSeq,
+    upto: EventSeq,
+) -> bool {
+    match state.store.events_after(auth.user.id, after).await {
+        Ok(Resume::Events(events)) => {
+            let mut replayed = 0u64;
+            for ev in events.into_iter().filter(|e| e.seq <= upto) {
+                let Ok(text) = Utf8Bytes::try_from(ev.frame) else {
+                    continue;
+                };
+                if !send(socket, Message::Text(text)).await {
+                    return false;
+                }
+                replayed += 1;
+            }
+            send(socket, frame(WireEvent::Resumed { replayed })).await
+        }
+        Ok(Resume::ResyncRequired) => {
+            send(
+                socket,
+                frame(WireEvent::ResyncRequired { position: upto.0 }),
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "resume failed");
+            send(socket, close(1011, "resume_failed")).await;
+            false
+        }
+    }
+}

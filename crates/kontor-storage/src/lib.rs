@@ -1,0 +1,269 @@
+//! Kontor's storage: one narrow interface, [`Storage`], and its embedded
+//! SQLite implementation.
+//!
+//! Layout:
+//! - [`Storage`] (this file): every operation the server needs, as units of
+//!   work. Each write loads the facts it needs, asks
+//!   [`kontor_core::policy::authorize`], and changes data in one
+//!   transaction, so no decision is made on stale state.
+//! - [`commands`]: the inputs and outputs of those operations.
+//! - [`sqlite`]: the embedded implementation: a group-commit writer thread,
+//!   a pool of read connections, embedded migrations and the queries.
+//!
+//! Events: every write that changes what a client sees appends an
+//! [`kontor_core::event::Event`] to the event log in the same transaction.
+//! The event is turned into its wire bytes once, by the [`EventEncoder`] the
+//! server supplies, and after the commit is durable the batch is handed, in
+//! stream order, to the server's [`EventSink`].
+//!
+//! Architecture invariant: this crate knows nothing about HTTP, WebSockets or
+//! JSON; payloads are opaque bytes to it.
+
+pub mod commands;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use kontor_core::DomainError;
+use kontor_core::event::{Audience, Event, MembershipEffect};
+use kontor_core::ids::*;
+use kontor_core::model::*;
+
+pub use commands::*;
+
+/// Storage failures, kept apart from rule violations so the server can tell
+/// "your request was wrong" from "we failed".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A rule was broken or something was not found; the caller's fault.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database cannot be reached or is shutting down; try again later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a damaged database. Logged, never shown.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Result alias for storage operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Turns an event into the bytes clients receive. Supplied by the server so
+/// the wire format lives at the edge; called once per event, inside the
+/// writing transaction, and again when an edit or delete rewrites the log.
+pub trait EventEncoder: Send + Sync + 'static {
+    /// Encode `event` at stream position `seq`.
+    fn encode(&self, seq: EventSeq, event: &Event) -> Bytes;
+}
+
+/// An event whose transaction is durable, ready for live delivery.
+#[derive(Clone, Debug)]
+pub struct CommittedEvent {
+    /// Position in the stream.
+    pub seq: EventSeq,
+    /// Who may see it.
+    pub audience: Audience,
+    /// How it changes membership.
+    pub membership: Option<MembershipEffect>,
+    /// For session revocations: the session whose sockets must close.
+    pub revoked_session: Option<SessionId>,
+    /// The encoded frame, shared by every recipient.
+    pub frame: Bytes,
+}
+
+/// Receives committed events in stream order, right after each commit.
+/// Implementations must not block: the writer waits for this call.
+pub trait EventSink: Send + Sync + 'static {
+    /// Deliver one commit's events, in order.
+    fn committed(&self, events: Vec<CommittedEvent>);
+}
+
+/// A stored event as replayed to a reconnecting client.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    /// Position in the stream.
+    pub seq: EventSeq,
+    /// The encoded frame.
+    pub frame: Bytes,
+}
+
+/// The answer to "what did I miss since position N".
+#[derive(Clone, Debug)]
+pub enum Resume {
+    /// Exactly the missed events the user may see, in order.
+    Events(Vec<StoredEvent>),
+    /// Too many, or the position is unknown: reload state instead.
+    ResyncRequired,
+}
+
+/// Every operation the server performs on persistent state.
+///
+/// Writes return only after their transaction is committed and fsynced.
+/// Operations taking an [`Actor`] enforce the policy themselves.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Cheap round trip proving the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- organisations and accounts ---
+
+    /// Create an organisation; names are unique.
+    async fn create_org(&self, name: String, now: Timestamp) -> StoreResult<Org>;
+    /// Find an organisation by exact name.
+    async fn org_by_name(&self, name: String) -> StoreResult<Option<Org>>;
+    /// All organisations.
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
+    /// Create a user; username and email are unique in the installation.
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User>;
+    /// A user and their password hash, by username or email.
+    async fn user_by_login(&self, login: String) -> StoreResult<Option<(User, String)>>;
+    /// A user of organisation `org`.
+    async fn get_user(&self, org: OrgId, id: UserId) -> StoreResult<User>;
+    /// Users of an organisation, sorted by display name, optionally filtered.
+    async fn list_users(&self, org: OrgId, query: UserQuery) -> StoreResult<Vec<User>>;
+    /// Replace a password hash and end all of the user's sessions.
+    async fn set_password(&self, user: UserId, hash: String, now: Timestamp) -> StoreResult<()>;
+
+    // --- sessions ---
+
+    /// Store a new session under the hash of its token.
+    async fn create_session(&self, new: NewSession, now: Timestamp) -> StoreResult<Session>;
+    /// The session and user behind a token hash.
+    async fn authenticate(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Session, User)>>;
+    /// Record activity on a session.
+    async fn touch_session(&self, id: SessionId, now: Timestamp) -> StoreResult<()>;
+    /// The user's sessions, newest first.
+    async fn list_sessions(&self, user: UserId) -> StoreResult<Vec<Session>>;
+    /// End one of the user's sessions.
+    async fn revoke_session(&self, user: UserId, id: SessionId, now: Timestamp) -> StoreResult<()>;
+
+    // --- conversations ---
+
+    /// Create a conversation (or return the existing direct one for a pair;
+    /// the flag says whether it is new).
+    async fn create_conversation(
+        &self,
+        actor: Actor,
+        new: NewConversation,
+        now: Timestamp,
+    ) -> StoreResult<(Conversation, bool)>;
+    /// A conversation the actor may see, and their role in it.
+    async fn get_conversation(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+    ) -> StoreResult<(Conversation, Option<MemberRole>)>;
+    /// The actor's conversations, most recently active first.
+    async fn list_conversations(&self, actor: Actor) -> StoreResult<Vec<ConversationSummary>>;
+    /// Public channels of the actor's organisation, by name.
+    async fn list_public_channels(&self, actor: Actor) -> StoreResult<Vec<Conversation>>;
+    /// Members of a conversation the actor may see.
+    async fn list_members(&self, actor: Actor, id: ConversationId) -> StoreResult<Vec<Member>>;
+    /// Add members; returns those newly added.
+    async fn add_members(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        users: Vec<UserId>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Member>>;
+    /// Remove a member (or leave, when `user` is the actor).
+    async fn remove_member(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        user: UserId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Join a public channel.
+    async fn join(&self, actor: Actor, id: ConversationId, now: Timestamp) -> StoreResult<Member>;
+    /// Change a member's role.
+    async fn set_role(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        user: UserId,
+        role: MemberRole,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Change name, topic or announcement mode.
+    async fn update_conversation(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        change: SettingsChange,
+        now: Timestamp,
+    ) -> StoreResult<Conversation>;
+
+    // --- messages ---
+
+    /// Post a message; a repeated transaction id returns the first message.
+    async fn send_message(
+        &self,
+        actor: Actor,
+        new: NewMessage,
+        now: Timestamp,
+    ) -> StoreResult<SendOutcome>;
+    /// Replace a message's text and mentions.
+    async fn edit_message(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        edit: MessageEdit,
+        now: Timestamp,
+    ) -> StoreResult<Message>;
+    /// Delete a message: content, mentions and reactions are erased.
+    async fn delete_message(&self, actor: Actor, id: MessageId, now: Timestamp) -> StoreResult<()>;
+    /// Add or remove the actor's reaction.
+    async fn set_reaction(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        emoji: String,
+        add: bool,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// One message the actor may read.
+    async fn get_message(&self, actor: Actor, id: MessageId) -> StoreResult<Message>;
+    /// A page of a conversation's timeline or of one thread.
+    async fn history(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<HistoryPage>;
+    /// Move the actor's read position forward to `message`.
+    async fn mark_read(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        message: MessageId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    // --- event stream ---
+
+    /// The newest event position.
+    async fn head(&self) -> StoreResult<EventSeq>;
+    /// Events after `after` that `user` may see, or a resync order.
+    async fn events_after(&self, user: UserId, after: EventSeq) -> StoreResult<Resume>;
+    /// Every membership, with the event position it reflects, for the hub.
+    async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)>;
+}

@@ -1,0 +1,60 @@
+//! Reading the event stream back: resume and the hub's membership snapshot.
+
+use bytes::Bytes;
+use kontor_core::ids::*;
+use kontor_core::limits::MAX_RESUME_EVENTS;
+use rusqlite::{Connection, params};
+
+use crate::{Resume, StoreResult, StoredEvent};
+
+pub fn head(conn: &Connection) -> StoreResult<EventSeq> {
+    Ok(EventSeq(
+        conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")?
+            .query_row([], |r| r.get(0))?,
+    ))
+}
+
+/// Events after `after` visible to `user`: those addressed to them, and
+/// those of conversations they are a member of and joined before the event.
+pub fn after(conn: &mut Connection, user: UserId, after: EventSeq) -> StoreResult<Resume> {
+    let tx = conn.transaction()?;
+    let head = head(&tx)?;
+    if after > head || after.0 < 0 {
+        return Ok(Resume::ResyncRequired);
+    }
+    let events: Vec<StoredEvent> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT e.seq, e.payload FROM events e WHERE e.seq > ?1 AND (e.audience_user_id = ?2 OR \
+             (e.audience_conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM members mb \
+             WHERE mb.conversation_id = e.audience_conversation_id AND mb.user_id = ?2 \
+             AND mb.joined_seq <= e.seq))) ORDER BY e.seq LIMIT ?3",
+        )?;
+        stmt.query_map(
+            params![after.0, user.0, (MAX_RESUME_EVENTS + 1) as i64],
+            |r| {
+                Ok(StoredEvent {
+                    seq: EventSeq(r.get(0)?),
+                    frame: Bytes::from(r.get::<_, Vec<u8>>(1)?),
+                })
+            },
+        )?
+        .collect::<Result<_, _>>()?
+    };
+    if events.len() > MAX_RESUME_EVENTS {
+        return Ok(Resume::ResyncRequired);
+    }
+    Ok(Resume::Events(events))
+}
+
+pub fn membership_snapshot(
+    conn: &mut Connection,
+) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
+    let tx = conn.transaction()?;
+    let head = head(&tx)?;
+    let members = {
+        let mut stmt = tx.prepare_cached("SELECT conversation_id, user_id FROM members")?;
+        stmt.query_map([], |r| Ok((ConversationId(r.get(0)?), UserId(r.get(1)?))))?
+            .collect::<Result<_, _>>()?
+    };
+    Ok((head, members))
+}

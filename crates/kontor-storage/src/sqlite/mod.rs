@@ -1,0 +1,399 @@
+//! The embedded SQLite implementation of [`Storage`].
+//!
+//! Layout: [`writer`] (group commit), [`readers`] (read pool), `schema`
+//! (pragmas and migrations, below), then one module of queries per area:
+//! `accounts`, `conversations`, `messages`, `events`.
+//!
+//! SQLite specifics live in this folder only: pragmas, `INTEGER PRIMARY
+//! KEY` row ids and `BEGIN IMMEDIATE`. The SQL itself stays close to what
+//! PostgreSQL accepts.
+
+mod accounts;
+mod conversations;
+mod events;
+mod messages;
+mod readers;
+mod rows;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kontor_core::ids::*;
+use kontor_core::model::*;
+use rusqlite::{Connection, OpenFlags};
+
+use self::readers::ReadPool;
+use self::writer::Writer;
+use crate::*;
+
+pub use self::writer::{MAX_BATCH_JOBS, MAX_QUEUED_JOBS};
+
+/// Embedded migrations, applied in order; `PRAGMA user_version` records how
+/// many have run. Never edit a released migration: append a new one.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_core.sql")];
+
+/// Read connections in the pool; more than the cores we expect to have
+/// buys nothing for an embedded database.
+const READ_CONNECTIONS: usize = 4;
+
+/// How long a connection waits for another process (the offline admin
+/// commands) holding the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<ReadPool>,
+}
+
+/// The writer thread; join it after dropping the store to be sure the last
+/// batch finished.
+pub type WriterThread = std::thread::JoinHandle<()>;
+
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA secure_delete = ON;",
+    )?;
+    verify_durability(conn)
+}
+
+/// Refuse to run unless the settings that make an acknowledged write
+/// durable are really in effect (a file system without WAL support, say,
+/// silently keeps another journal mode).
+fn verify_durability(conn: &Connection) -> StoreResult<()> {
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    if !journal.eq_ignore_ascii_case("wal") || sync < 2 || fk != 1 {
+        return Err(StoreError::Unavailable(format!(
+            "unsafe SQLite settings (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}); \
+             refusing to start"
+        )));
+    }
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let done = usize::try_from(done).unwrap_or(usize::MAX);
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Unavailable(format!(
+            "the database has schema version {done}, newer than this binary knows ({}); \
+             refusing to start",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path`, migrate it, and
+    /// start the writer thread.
+    pub fn open(
+        path: &Path,
+        encoder: Arc<dyn EventEncoder>,
+        sink: Arc<dyn EventSink>,
+    ) -> StoreResult<(SqliteStore, WriterThread)> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
+        for _ in 0..READ_CONNECTIONS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            r.busy_timeout(BUSY_TIMEOUT)?;
+            r.execute_batch("PRAGMA query_only = ON;")?;
+            readers.push(r);
+        }
+        let (writer, thread) = Writer::start(conn, encoder, sink)
+            .map_err(|e| StoreError::Internal(format!("cannot start writer thread: {e}")))?;
+        Ok((
+            SqliteStore {
+                writer,
+                readers: ReadPool::new(readers),
+            },
+            thread,
+        ))
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.readers.read(|c| events::head(c).map(|_| ())).await
+    }
+
+    async fn create_org(&self, name: String, now: Timestamp) -> StoreResult<Org> {
+        self.writer
+            .write(move |u| accounts::create_org(u, &name, now))
+            .await
+    }
+
+    async fn org_by_name(&self, name: String) -> StoreResult<Option<Org>> {
+        self.readers
+            .read(move |c| accounts::org_by_name(c, &name))
+            .await
+    }
+
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
+        self.readers.read(|c| accounts::list_orgs(c)).await
+    }
+
+    async fn create_user(&self, new: NewUser, now: Timestamp) -> StoreResult<User> {
+        self.writer
+            .write(move |u| accounts::create_user(u, &new, now))
+            .await
+    }
+
+    async fn user_by_login(&self, login: String) -> StoreResult<Option<(User, String)>> {
+        self.readers
+            .read(move |c| accounts::user_by_login(c, &login))
+            .await
+    }
+
+    async fn get_user(&self, org: OrgId, id: UserId) -> StoreResult<User> {
+        self.readers
+            .read(move |c| accounts::get_user(c, org, id))
+            .await
+    }
+
+    async fn list_users(&self, org: OrgId, query: UserQuery) -> StoreResult<Vec<User>> {
+        self.readers
+            .read(move |c| accounts::list_users(c, org, &query))
+            .await
+    }
+
+    async fn set_password(&self, user: UserId, hash: String, now: Timestamp) -> StoreResult<()> {
+        self.writer
+            .write(move |u| accounts::set_password(u, user, &hash, now))
+            .await
+    }
+
+    async fn create_session(&self, new: NewSession, now: Timestamp) -> StoreResult<Session> {
+        self.writer
+            .write(move |u| accounts::create_session(u, &new, now))
+            .await
+    }
+
+    async fn authenticate(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Session, User)>> {
+        self.readers
+            .read(move |c| accounts::authenticate(c, &token_hash))
+            .await
+    }
+
+    async fn touch_session(&self, id: SessionId, now: Timestamp) -> StoreResult<()> {
+        self.writer
+            .write(move |u| accounts::touch_session(u, id, now))
+            .await
+    }
+
+    async fn list_sessions(&self, user: UserId) -> StoreResult<Vec<Session>> {
+        self.readers
+            .read(move |c| accounts::list_sessions(c, user))
+            .await
+    }
+
+    async fn revoke_session(&self, user: UserId, id: SessionId, now: Timestamp) -> StoreResult<()> {
+        self.writer
+            .write(move |u| accounts::revoke_session(u, user, id, now))
+            .await
+    }
+
+    async fn create_conversation(
+        &self,
+        actor: Actor,
+        new: NewConversation,
+        now: Timestamp,
+    ) -> StoreResult<(Conversation, bool)> {
+        self.writer
+            .write(move |u| conversations::create(u, &actor, &new, now))
+            .await
+    }
+
+    async fn get_conversation(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+    ) -> StoreResult<(Conversation, Option<MemberRole>)> {
+        self.readers
+            .read(move |c| {
+                conversations::authorized(c, &actor, id, kontor_core::policy::Action::Read)
+            })
+            .await
+    }
+
+    async fn list_conversations(&self, actor: Actor) -> StoreResult<Vec<ConversationSummary>> {
+        self.readers
+            .read(move |c| conversations::list_for_user(c, &actor))
+            .await
+    }
+
+    async fn list_public_channels(&self, actor: Actor) -> StoreResult<Vec<Conversation>> {
+        self.readers
+            .read(move |c| conversations::list_public_channels(c, &actor))
+            .await
+    }
+
+    async fn list_members(&self, actor: Actor, id: ConversationId) -> StoreResult<Vec<Member>> {
+        self.readers
+            .read(move |c| {
+                conversations::authorized(c, &actor, id, kontor_core::policy::Action::Read)?;
+                conversations::list_members(c, id)
+            })
+            .await
+    }
+
+    async fn add_members(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        users: Vec<UserId>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Member>> {
+        self.writer
+            .write(move |u| conversations::add_members(u, &actor, id, &users, now))
+            .await
+    }
+
+    async fn remove_member(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        user: UserId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .write(move |u| conversations::remove_member(u, &actor, id, user, now))
+            .await
+    }
+
+    async fn join(&self, actor: Actor, id: ConversationId, now: Timestamp) -> StoreResult<Member> {
+        self.writer
+            .write(move |u| conversations::join(u, &actor, id, now))
+            .await
+    }
+
+    async fn set_role(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        user: UserId,
+        role: MemberRole,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .write(move |u| conversations::set_role(u, &actor, id, user, role, now))
+            .await
+    }
+
+    async fn update_conversation(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        change: SettingsChange,
+        now: Timestamp,
+    ) -> StoreResult<Conversation> {
+        self.writer
+            .write(move |u| conversations::update(u, &actor, id, &change, now))
+            .await
+    }
+
+    async fn send_message(
+        &self,
+        actor: Actor,
+        new: NewMessage,
+        now: Timestamp,
+    ) -> StoreResult<SendOutcome> {
+        self.writer
+            .write(move |u| messages::send(u, &actor, &new, now))
+            .await
+    }
+
+    async fn edit_message(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        edit: MessageEdit,
+        now: Timestamp,
+    ) -> StoreResult<Message> {
+        self.writer
+            .write(move |u| messages::edit(u, &actor, id, &edit, now))
+            .await
+    }
+
+    async fn delete_message(&self, actor: Actor, id: MessageId, now: Timestamp) -> StoreResult<()> {
+        self.writer
+            .write(move |u| messages::delete(u, &actor, id, now))
+            .await
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        emoji: String,
+        add: bool,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .write(move |u| messages::set_reaction(u, &actor, id, &emoji, add, now))
+            .await
+    }
+
+    async fn get_message(&self, actor: Actor, id: MessageId) -> StoreResult<Message> {
+        self.readers
+            .read(move |c| messages::get(c, &actor, id))
+            .await
+    }
+
+    async fn history(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        query: HistoryQuery,
+    ) -> StoreResult<HistoryPage> {
+        self.readers
+            .read(move |c| messages::history(c, &actor, id, &query))
+            .await
+    }
+
+    async fn mark_read(
+        &self,
+        actor: Actor,
+        id: ConversationId,
+        message: MessageId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.writer
+            .write(move |u| messages::mark_read(u, &actor, id, message, now))
+            .await
+    }
+
+    async fn head(&self) -> StoreResult<EventSeq> {
+        self.readers.read(|c| events::head(c)).await
+    }
+
+    async fn events_after(&self, user: UserId, after: EventSeq) -> StoreResult<Resume> {
+        self.readers
+            .read(move |c| events::after(c, user, after))
+            .await
+    }
+
+    async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
+        self.readers.read(events::membership_snapshot).await
+    }
+}

@@ -1,0 +1,515 @@
+//! Wire types: the JSON shapes of the REST API and the event stream.
+//!
+//! Shared by the server (which documents them in its OpenAPI description)
+//! and the client library, so both sides agree by construction. Domain
+//! types stay free of serialization; these DTOs are built from them at the
+//! edge. Times are RFC 3339 strings in UTC; ids are integers.
+//!
+//! Layout: responses and events (this file), request bodies in [`requests`].
+
+pub mod requests;
+
+use bytes::Bytes;
+use kontor_core::event::Event;
+use kontor_core::model::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+/// Format a timestamp as RFC 3339.
+pub fn time_string(t: Timestamp) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn opt_time(t: Option<Timestamp>) -> Option<String> {
+    t.map(time_string)
+}
+
+/// A user as shown in the directory.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct User {
+    /// User id.
+    pub id: i64,
+    /// Organisation id.
+    pub org_id: i64,
+    /// Login and mention handle.
+    pub username: String,
+    /// Company email, if any.
+    pub email: Option<String>,
+    /// Display name.
+    pub display_name: String,
+    /// `member` or `admin`.
+    pub org_role: String,
+    /// Account creation time.
+    pub created_at: String,
+}
+
+impl From<&model::User> for User {
+    fn from(u: &model::User) -> Self {
+        User {
+            id: u.id.0,
+            org_id: u.org_id.0,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            org_role: u.org_role.as_str().into(),
+            created_at: time_string(u.created_at),
+        }
+    }
+}
+
+/// A login session.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Session {
+    /// Session id.
+    pub id: i64,
+    /// Device name given at login.
+    pub device_name: String,
+    /// Login time.
+    pub created_at: String,
+    /// Last activity (updated at most once a minute).
+    pub last_seen_at: String,
+    /// This is the session making the request.
+    pub current: bool,
+}
+
+impl Session {
+    /// Build from the domain session, marking the caller's own.
+    pub fn new(s: &model::Session, current: kontor_core::ids::SessionId) -> Self {
+        Session {
+            id: s.id.0,
+            device_name: s.device_name.clone(),
+            created_at: time_string(s.created_at),
+            last_seen_at: time_string(s.last_seen_at),
+            current: s.id == current,
+        }
+    }
+}
+
+/// A conversation.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Conversation {
+    /// Conversation id.
+    pub id: i64,
+    /// `direct`, `group` or `channel`.
+    pub kind: String,
+    /// Name (none for direct conversations).
+    pub name: Option<String>,
+    /// Topic line.
+    pub topic: String,
+    /// Channel open to the whole organisation.
+    pub is_public: bool,
+    /// Only owners and moderators post.
+    pub announcement: bool,
+    /// Creator.
+    pub created_by: i64,
+    /// Creation time.
+    pub created_at: String,
+    /// Latest message id.
+    pub last_message_id: Option<i64>,
+    /// Latest activity time.
+    pub last_activity_at: String,
+    /// Number of members.
+    pub member_count: u32,
+}
+
+impl From<&model::Conversation> for Conversation {
+    fn from(c: &model::Conversation) -> Self {
+        Conversation {
+            id: c.id.0,
+            kind: c.kind.as_str().into(),
+            name: c.name.clone(),
+            topic: c.topic.clone(),
+            is_public: c.is_public,
+            announcement: c.announcement,
+            created_by: c.created_by.0,
+            created_at: time_string(c.created_at),
+            last_message_id: c.last_message_id.map(|m| m.0),
+            last_activity_at: time_string(c.last_activity_at),
+            member_count: c.member_count,
+        }
+    }
+}
+
+/// A conversation with the caller's view of it.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct ConversationDetail {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The caller's role, or none when browsing a public channel.
+    pub role: Option<String>,
+}
+
+/// One entry of the conversation list.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct ConversationSummary {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// The caller's role.
+    pub role: String,
+    /// For direct conversations: the other person's user id.
+    pub peer_id: Option<i64>,
+    /// Last message the caller has read.
+    pub last_read_message_id: Option<i64>,
+    /// Messages from others after that.
+    pub unread_count: u32,
+    /// Of those, how many mention the caller or everyone.
+    pub unread_mentions: u32,
+    /// The latest message, for a preview.
+    pub last_message: Option<Message>,
+}
+
+impl From<&model::ConversationSummary> for ConversationSummary {
+    fn from(s: &model::ConversationSummary) -> Self {
+        ConversationSummary {
+            conversation: (&s.conversation).into(),
+            role: s.role.as_str().into(),
+            peer_id: s.peer_id.map(|u| u.0),
+            last_read_message_id: s.last_read_message_id.map(|m| m.0),
+            unread_count: s.unread_count,
+            unread_mentions: s.unread_mentions,
+            last_message: s.last_message.as_ref().map(Message::from),
+        }
+    }
+}
+
+/// A conversation member.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Member {
+    /// User id.
+    pub user_id: i64,
+    /// `owner`, `moderator` or `member`.
+    pub role: String,
+    /// When they joined.
+    pub joined_at: String,
+}
+
+impl From<&model::Member> for Member {
+    fn from(m: &model::Member) -> Self {
+        Member {
+            user_id: m.user_id.0,
+            role: m.role.as_str().into(),
+            joined_at: time_string(m.joined_at),
+        }
+    }
+}
+
+/// A reaction and who gave it.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Reaction {
+    /// Emoji or `:shortcode:`.
+    pub emoji: String,
+    /// Who reacted.
+    pub user_ids: Vec<i64>,
+}
+
+/// A message. Deleted messages keep only their place: `text` is null.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Message {
+    /// Message id.
+    pub id: i64,
+    /// Conversation id.
+    pub conversation_id: i64,
+    /// Author.
+    pub sender_id: i64,
+    /// The author's transaction id.
+    pub txn_id: String,
+    /// Thread root, for replies.
+    pub thread_root_id: Option<i64>,
+    /// Markdown-subset source; null once deleted.
+    pub text: Option<String>,
+    /// Mentioned user ids.
+    pub mentions: Vec<i64>,
+    /// `@channel` was used.
+    pub mentions_channel: bool,
+    /// Reactions.
+    pub reactions: Vec<Reaction>,
+    /// Replies (thread roots only).
+    pub reply_count: u32,
+    /// Latest reply time (thread roots only).
+    pub last_reply_at: Option<String>,
+    /// Post time.
+    pub created_at: String,
+    /// Has been edited.
+    pub edited: bool,
+    /// Last edit time.
+    pub edited_at: Option<String>,
+    /// Has been deleted.
+    pub deleted: bool,
+    /// Deletion time.
+    pub deleted_at: Option<String>,
+}
+
+impl From<&model::Message> for Message {
+    fn from(m: &model::Message) -> Self {
+        Message {
+            id: m.id.0,
+            conversation_id: m.conversation_id.0,
+            sender_id: m.sender_id.0,
+            txn_id: m.txn_id.clone(),
+            thread_root_id: m.thread_root_id.map(|r| r.0),
+            text: m.text.clone(),
+            mentions: m.mentions.iter().map(|u| u.0).collect(),
+            mentions_channel: m.mentions_channel,
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| Reaction {
+                    emoji: r.emoji.clone(),
+                    user_ids: r.user_ids.iter().map(|u| u.0).collect(),
+                })
+                .collect(),
+            reply_count: m.reply_count,
+            last_reply_at: opt_time(m.last_reply_at),
+            created_at: time_string(m.created_at),
+            edited: m.edited_at.is_some(),
+            edited_at: opt_time(m.edited_at),
+            deleted: m.deleted_at.is_some(),
+            deleted_at: opt_time(m.deleted_at),
+        }
+    }
+}
+
+/// One frame of the event stream. Persisted events carry `seq`, their
+/// position; ephemeral ones (typing) and control frames do not.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct EventFrame {
+    /// Stream position (persisted events only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seq: Option<i64>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: WireEvent,
+}
+
+/// The events and control frames a client receives on `/api/v1/events`.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WireEvent {
+    /// First frame after authentication: who you are and the stream
+    /// position live delivery starts after.
+    Hello {
+        /// Your user id.
+        user_id: i64,
+        /// Your session id.
+        session_id: i64,
+        /// Position after which events are delivered.
+        position: i64,
+        /// The server pings this often; reply to pings to stay connected.
+        heartbeat_seconds: u64,
+    },
+    /// The position you resumed from is too old or unknown: reload state
+    /// over REST; live delivery continues after `position`.
+    ResyncRequired {
+        /// Position after which events are delivered.
+        position: i64,
+    },
+    /// Replay of missed events is complete; live events follow.
+    Resumed {
+        /// Number of events replayed.
+        replayed: u64,
+    },
+    /// A conversation was created with you in it.
+    ConversationCreated {
+        /// The conversation.
+        conversation: Conversation,
+        /// Its members.
+        member_ids: Vec<i64>,
+    },
+    /// A conversation's settings changed.
+    ConversationUpdated {
+        /// The conversation after the change.
+        conversation: Conversation,
+    },
+    /// Someone joined or was added.
+    MemberAdded {
+        /// Conversation.
+        conversation_id: i64,
+        /// New member.
+        user_id: i64,
+        /// Their role.
+        role: String,
+        /// Who added them.
+        by: i64,
+    },
+    /// Someone left or was removed.
+    MemberRemoved {
+        /// Conversation.
+        conversation_id: i64,
+        /// Former member.
+        user_id: i64,
+        /// Who removed them.
+        by: i64,
+    },
+    /// A member's role changed.
+    MemberRoleChanged {
+        /// Conversation.
+        conversation_id: i64,
+        /// Member.
+        user_id: i64,
+        /// New role.
+        role: String,
+    },
+    /// A message was posted.
+    MessageCreated {
+        /// The message.
+        message: Message,
+    },
+    /// A message was edited.
+    MessageEdited {
+        /// The message after the edit.
+        message: Message,
+    },
+    /// A message was deleted.
+    MessageDeleted {
+        /// Conversation.
+        conversation_id: i64,
+        /// Message.
+        message_id: i64,
+        /// Its thread, if a reply.
+        thread_root_id: Option<i64>,
+    },
+    /// A reaction was added or removed.
+    ReactionChanged {
+        /// Conversation.
+        conversation_id: i64,
+        /// Message.
+        message_id: i64,
+        /// Who.
+        user_id: i64,
+        /// Which emoji.
+        emoji: String,
+        /// Added or removed.
+        added: bool,
+    },
+    /// Your read position moved (on another device, say).
+    ReadPositionChanged {
+        /// Conversation.
+        conversation_id: i64,
+        /// You.
+        user_id: i64,
+        /// Last read message.
+        message_id: i64,
+    },
+    /// One of your sessions ended.
+    SessionRevoked {
+        /// The session.
+        session_id: i64,
+    },
+    /// A client frame was not understood.
+    Error {
+        /// Stable code.
+        code: String,
+        /// Explanation.
+        message: String,
+    },
+    /// Someone is typing (ephemeral, never stored, no `seq`).
+    Typing {
+        /// Conversation.
+        conversation_id: i64,
+        /// Who types.
+        user_id: i64,
+    },
+}
+
+impl From<&Event> for WireEvent {
+    fn from(e: &Event) -> Self {
+        match e {
+            Event::ConversationCreated {
+                conversation,
+                member_ids,
+            } => WireEvent::ConversationCreated {
+                conversation: conversation.into(),
+                member_ids: member_ids.iter().map(|u| u.0).collect(),
+            },
+            Event::ConversationUpdated { conversation } => WireEvent::ConversationUpdated {
+                conversation: conversation.into(),
+            },
+            Event::MemberAdded {
+                conversation_id,
+                user_id,
+                role,
+                by,
+            } => WireEvent::MemberAdded {
+                conversation_id: conversation_id.0,
+                user_id: user_id.0,
+                role: role.as_str().into(),
+                by: by.0,
+            },
+            Event::MemberRemoved {
+                conversation_id,
+                user_id,
+                by,
+            } => WireEvent::MemberRemoved {
+                conversation_id: conversation_id.0,
+                user_id: user_id.0,
+                by: by.0,
+            },
+            Event::MemberRoleChanged {
+                conversation_id,
+                user_id,
+                role,
+            } => WireEvent::MemberRoleChanged {
+                conversation_id: conversation_id.0,
+                user_id: user_id.0,
+                role: role.as_str().into(),
+            },
+            Event::MessageCreated { message } => WireEvent::MessageCreated {
+                message: message.into(),
+            },
+            Event::MessageEdited { message } => WireEvent::MessageEdited {
+                message: message.into(),
+            },
+            Event::MessageDeleted {
+                conversation_id,
+                message_id,
+                thread_root_id,
+            } => WireEvent::MessageDeleted {
+                conversation_id: conversation_id.0,
+                message_id: message_id.0,
+                thread_root_id: thread_root_id.map(|r| r.0),
+            },
+            Event::ReactionChanged {
+                conversation_id,
+                message_id,
+                user_id,
+                emoji,
+                added,
+            } => WireEvent::ReactionChanged {
+                conversation_id: conversation_id.0,
+                message_id: message_id.0,
+                user_id: user_id.0,
+                emoji: emoji.clone(),
+                added: *added,
+            },
+            Event::ReadPositionChanged {
+                conversation_id,
+                user_id,
+                message_id,
+            } => WireEvent::ReadPositionChanged {
+                conversation_id: conversation_id.0,
+                user_id: user_id.0,
+                message_id: message_id.0,
+            },
+            Event::SessionRevoked { session_id, .. } => WireEvent::SessionRevoked {
+                session_id: session_id.0,
+            },
+        }
+    }
+}
+
+/// Encode a frame as JSON bytes. Serializing these plain structs cannot
+/// fail; an empty object is sent if it ever did, rather than a panic.
+pub fn encode_frame(frame: &EventFrame) -> Bytes {
+    match serde_json::to_vec(frame) {
+        Ok(v) => Bytes::from(v),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode event frame");
+            Bytes::from_static(b"{}")
+        }
+    }
+}

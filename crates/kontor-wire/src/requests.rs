@@ -1,0 +1,153 @@
+//! Request bodies and query parameters.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Login request.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or email.
+    pub login: String,
+    /// Password.
+    pub password: String,
+    /// A name for this device, shown in the session list.
+    pub device_name: Option<String>,
+}
+
+/// Login response.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct LoginResponse {
+    /// Session token: send as `Authorization: Bearer <token>`. Shown once.
+    pub token: String,
+    /// The new session.
+    pub session: crate::Session,
+    /// Who logged in.
+    pub user: crate::User,
+}
+
+/// Directory query.
+#[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserListQuery {
+    /// Part of a name, username or email.
+    pub search: Option<String>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+    /// Page size (1–200, default 50).
+    pub limit: Option<u32>,
+}
+
+/// Create-conversation request.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    /// `direct`, `group` or `channel`.
+    pub kind: String,
+    /// Name (channels: required; groups: optional; direct: none).
+    pub name: Option<String>,
+    /// Topic line.
+    pub topic: Option<String>,
+    /// Channel open to the whole organisation.
+    #[serde(default)]
+    pub is_public: bool,
+    /// Only owners and moderators may post.
+    #[serde(default)]
+    pub announcement: bool,
+    /// The other members (direct: exactly one).
+    #[serde(default)]
+    pub user_ids: Vec<i64>,
+}
+
+/// Settings change; absent fields stay as they are.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversation {
+    /// New name.
+    pub name: Option<String>,
+    /// New topic.
+    pub topic: Option<String>,
+    /// New announcement mode (channels, owners only).
+    pub announcement: Option<bool>,
+}
+
+/// Users to add.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AddMembers {
+    /// User ids (at most 1,000 per request).
+    pub user_ids: Vec<i64>,
+}
+
+/// A role.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// `owner`, `moderator` or `member`.
+    pub role: String,
+}
+
+/// History query. Give `before` or `after` (message ids) to page; neither
+/// returns the newest page.
+#[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    /// Messages older than this id.
+    pub before: Option<i64>,
+    /// Messages newer than this id.
+    pub after: Option<i64>,
+    /// Page size (1–200, default 50).
+    pub limit: Option<u32>,
+    /// A thread's replies instead of the main timeline.
+    pub thread: Option<i64>,
+}
+
+/// A page of messages, oldest first.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct HistoryResponse {
+    /// Messages in ascending id order.
+    pub messages: Vec<crate::Message>,
+    /// More messages exist beyond this page in the direction asked.
+    pub has_more: bool,
+}
+
+/// A message to post.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// Client-chosen id (1–64 printable ASCII, e.g. a UUID). Retrying with
+    /// the same id never posts twice.
+    pub txn_id: String,
+    /// Markdown-subset source, at most 16 KiB.
+    pub text: String,
+    /// Reply in this message's thread.
+    pub thread_root_id: Option<i64>,
+    /// Mentioned user ids (non-members are dropped).
+    #[serde(default)]
+    pub mentions: Vec<i64>,
+    /// `@channel`: notify everyone.
+    #[serde(default)]
+    pub mentions_channel: bool,
+}
+
+/// An edit.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessage {
+    /// New source text.
+    pub text: String,
+    /// New mentions.
+    #[serde(default)]
+    pub mentions: Vec<i64>,
+    /// New `@channel` flag.
+    #[serde(default)]
+    pub mentions_channel: bool,
+}
+
+/// A read position.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReadPosition {
+    /// The last message read; positions only move forward.
+    pub message_id: i64,
+}
