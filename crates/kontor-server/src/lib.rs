@@ -158,10 +158,19 @@ impl Server {
             writer,
             hub_task,
         } = self;
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_seconds.max(1));
         drop(state);
         // The writer thread ends when the last store handle is gone; handles
-        // still held by finishing tasks release it shortly.
-        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        // still held by finishing tasks release it shortly. Every batch it
+        // acknowledged is already durable, so a straggler holding a handle
+        // past the grace period costs nothing but the wait, which we bound.
+        let joined =
+            tokio::time::timeout(grace, tokio::task::spawn_blocking(move || writer.join())).await;
+        if joined.is_err() {
+            tracing::warn!(
+                "storage writer still referenced after shutdown; exiting without waiting"
+            );
+        }
         hub_task.abort();
     }
 }

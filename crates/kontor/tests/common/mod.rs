@@ -1,0 +1,205 @@
+//! Test harness: a real Kontor server on an ephemeral loopback port with a
+//! fresh data directory, plus helpers to create people and logged-in
+//! clients. Each test file includes this module.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use kontor_client::kontor_wire::{EventFrame, WireEvent};
+use kontor_client::{Client, EventStream};
+use kontor_core::model::{OrgRole, User};
+use kontor_server::Server;
+use kontor_server::config::Config;
+use kontor_server::service::accounts::{self, UserSpec};
+use kontor_server::state::AppState;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// How long a test waits for an event that should arrive.
+pub const EVENT_WAIT: Duration = Duration::from_secs(10);
+
+/// A running test server.
+pub struct TestServer {
+    pub url: String,
+    pub state: AppState,
+    pub org_id: kontor_core::ids::OrgId,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Start a server with one organisation.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        TestServer::start_in(dir).await
+    }
+
+    /// Start a server on an existing data directory.
+    pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
+        let mut config = Config::default();
+        config.storage.data_dir = dir.path().to_owned();
+        config.server.shutdown_grace_seconds = 2;
+        let server = Server::open(config).await.expect("server opens");
+        let state = server.state().clone();
+        let org_id = match accounts::org_by_name(&state, "Testfirma GmbH")
+            .await
+            .expect("org lookup")
+        {
+            Some(o) => o.id,
+            None => {
+                accounts::create_org(&state, "Testfirma GmbH")
+                    .await
+                    .expect("org")
+                    .id
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .serve(listener, async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+        });
+        TestServer {
+            url,
+            state,
+            org_id,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+        }
+    }
+
+    /// Create a user with the test password.
+    pub async fn user(&self, username: &str) -> User {
+        let display = format!("{username} Testperson");
+        accounts::create_user(
+            &self.state,
+            UserSpec {
+                org_id: self.org_id,
+                username,
+                email: Some(&format!("{username}@testfirma.example")),
+                display_name: &display,
+                password: PASSWORD,
+                org_role: OrgRole::Member,
+            },
+        )
+        .await
+        .expect("user created")
+    }
+
+    /// A client logged in as `username` (creating the user first).
+    pub async fn client(&self, username: &str) -> (Client, User) {
+        let user = self.user(username).await;
+        let client = self.login(username).await;
+        (client, user)
+    }
+
+    /// A client logged in as an existing user.
+    pub async fn login(&self, username: &str) -> Client {
+        let mut client = Client::new(&self.url).expect("client");
+        client
+            .login(username, PASSWORD, Some("test"))
+            .await
+            .expect("login");
+        client
+    }
+
+    /// Stop the server and return its data directory.
+    pub async fn stop(self) -> tempfile::TempDir {
+        let TestServer {
+            state,
+            stop,
+            task,
+            dir,
+            ..
+        } = self;
+        // The storage writer finishes once every handle is gone, ours too.
+        drop(state);
+        if let Some(s) = stop {
+            let _ = s.send(());
+        }
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+        dir
+    }
+}
+
+/// Open the event stream and consume the `hello`, returning its position.
+pub async fn events(client: &Client) -> (EventStream, i64) {
+    let mut s = client.events(None).await.expect("event stream");
+    match next(&mut s).await.event {
+        WireEvent::Hello { position, .. } => (s, position),
+        other => panic!("expected hello, got {other:?}"),
+    }
+}
+
+/// The next frame, failing the test if none arrives in time.
+pub async fn next(s: &mut EventStream) -> EventFrame {
+    match tokio::time::timeout(EVENT_WAIT, s.next()).await {
+        Ok(Ok(f)) => f,
+        Ok(Err(closed)) => panic!("stream closed: {closed:?}"),
+        Err(_) => panic!("no event within {EVENT_WAIT:?}"),
+    }
+}
+
+/// Skip frames until one matches, failing if the stream ends first.
+pub async fn next_matching(
+    s: &mut EventStream,
+    mut pred: impl FnMut(&WireEvent) -> bool,
+) -> EventFrame {
+    loop {
+        let f = next(s).await;
+        if pred(&f.event) {
+            return f;
+        }
+    }
+}
+
+/// Assert that no frame matching `pred` arrives before a marker event.
+/// The caller triggers the marker after the action under test: because
+/// events are delivered in stream order, the marker's arrival proves that
+/// anything that would have been delivered before it has been.
+pub async fn assert_none_before_marker(
+    s: &mut EventStream,
+    mut pred: impl FnMut(&WireEvent) -> bool,
+    mut is_marker: impl FnMut(&WireEvent) -> bool,
+) {
+    loop {
+        let f = next(s).await;
+        assert!(!pred(&f.event), "unexpected event {:?}", f.event);
+        if is_marker(&f.event) {
+            return;
+        }
+    }
+}
+
+/// A fresh transaction id.
+pub fn txn() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "t-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A send request with a fresh transaction id.
+pub fn text(t: &str) -> kontor_client::kontor_wire::requests::SendMessage {
+    kontor_client::kontor_wire::requests::SendMessage {
+        txn_id: txn(),
+        text: t.to_owned(),
+        ..Default::default()
+    }
+}
