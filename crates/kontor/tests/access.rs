@@ -1,0 +1,362 @@
+//! Who sees what: non-members, removed members, and reconnect-and-resume.
+
+mod common;
+
+use common::{TestServer, assert_none_before_marker, events, next, next_matching, text};
+use kontor_client::kontor_wire::WireEvent;
+use kontor_client::kontor_wire::requests::{CreateConversation, HistoryParams, UpdateConversation};
+
+fn message_text(e: &WireEvent) -> Option<&str> {
+    match e {
+        WireEvent::MessageCreated { message } => message.text.as_deref(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn non_members_get_404_and_no_events() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (eve, _) = srv.client("eve").await;
+    let (group, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "group".into(),
+            name: Some("Vertraulich".into()),
+            user_ids: vec![bernd_user.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("group");
+    let (private, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "channel".into(),
+            name: Some("Geschäftsführung".into()),
+            is_public: false,
+            ..Default::default()
+        })
+        .await
+        .expect("private channel");
+    let (secret, _) = anna
+        .send(group.id, &text("Gehaltsrunde 2027"))
+        .await
+        .expect("send");
+    let (mut eve_ev, _) = events(&eve).await;
+
+    for id in [group.id, private.id] {
+        assert_eq!(
+            eve.conversation(id).await.expect_err("hidden").status(),
+            Some(404)
+        );
+        assert_eq!(
+            eve.members(id).await.expect_err("hidden").code(),
+            Some("not_found")
+        );
+        let e = eve
+            .history(id, &HistoryParams::default())
+            .await
+            .expect_err("hidden");
+        assert_eq!(e.code(), Some("not_found"));
+        assert_eq!(
+            eve.send(id, &text("hallo?"))
+                .await
+                .expect_err("hidden")
+                .code(),
+            Some("not_found")
+        );
+        assert_eq!(
+            eve.join(id).await.expect_err("private").code(),
+            Some("not_found")
+        );
+        assert_eq!(
+            eve.typing(id).await.expect_err("hidden").code(),
+            Some("not_found")
+        );
+        assert_eq!(
+            eve.mark_read(id, secret.id)
+                .await
+                .expect_err("hidden")
+                .code(),
+            Some("not_found")
+        );
+    }
+    assert_eq!(
+        eve.message(secret.id).await.expect_err("hidden").code(),
+        Some("not_found")
+    );
+    assert_eq!(
+        eve.react(secret.id, "👀", true)
+            .await
+            .expect_err("hidden")
+            .code(),
+        Some("not_found")
+    );
+    assert_eq!(
+        eve.edit(
+            secret.id,
+            &kontor_client::kontor_wire::requests::EditMessage {
+                text: "x".into(),
+                ..Default::default()
+            }
+        )
+        .await
+        .expect_err("hidden")
+        .code(),
+        Some("not_found")
+    );
+    assert_eq!(
+        eve.delete(secret.id).await.expect_err("hidden").code(),
+        Some("not_found")
+    );
+    // A hidden conversation and one that does not exist look the same.
+    assert_eq!(
+        eve.conversation(9_999_999)
+            .await
+            .expect_err("absent")
+            .code(),
+        Some("not_found")
+    );
+    assert!(eve.conversations().await.expect("list").is_empty());
+    assert!(
+        eve.public_channels()
+            .await
+            .expect("channels")
+            .iter()
+            .all(|c| c.id != private.id)
+    );
+
+    // Activity in the hidden conversations reaches eve's socket never; the
+    // marker (a DM to eve, sent last) proves everything before it was
+    // delivered.
+    anna.send(group.id, &text("nur für die Gruppe"))
+        .await
+        .expect("send");
+    anna.send(private.id, &text("nur für den Kanal"))
+        .await
+        .expect("send");
+    anna.react(secret.id, "🔥", true).await.expect("react");
+    anna.typing(group.id).await.expect("typing");
+    let (dm, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "direct".into(),
+            user_ids: vec![srv.user("eve-helper").await.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("dm with someone else");
+    anna.send(dm.id, &text("auch nicht für eve"))
+        .await
+        .expect("send");
+    let (eve_dm, _) = bernd
+        .create_conversation(&CreateConversation {
+            kind: "direct".into(),
+            user_ids: vec![eve.me().await.expect("me").id],
+            ..Default::default()
+        })
+        .await
+        .expect("dm to eve");
+    bernd
+        .send(eve_dm.id, &text("marker"))
+        .await
+        .expect("marker");
+    assert_none_before_marker(
+        &mut eve_ev,
+        |e| match e {
+            WireEvent::MessageCreated { message } => message.conversation_id != eve_dm.id,
+            WireEvent::ReactionChanged { .. } | WireEvent::Typing { .. } => true,
+            WireEvent::ConversationCreated { conversation, .. } => conversation.id != eve_dm.id,
+            _ => false,
+        },
+        |e| message_text(e) == Some("marker"),
+    )
+    .await;
+
+    // Replaying the whole log to eve shows nothing of it either.
+    let mut replay = eve.events(Some(0)).await.expect("resume");
+    loop {
+        let f = next(&mut replay).await;
+        if let WireEvent::MessageCreated { message } = &f.event {
+            assert_eq!(message.conversation_id, eve_dm.id, "leaked {message:?}");
+        }
+        if matches!(f.event, WireEvent::Resumed { .. }) {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn removed_members_stop_receiving_at_once() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (carla, carla_user) = srv.client("carla").await;
+    let (group, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "group".into(),
+            name: Some("Projekt Nord".into()),
+            user_ids: vec![bernd_user.id.0, carla_user.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("group");
+    let (mut bernd_ev, _) = events(&bernd).await;
+    anna.send(group.id, &text("vorher")).await.expect("send");
+    let f = next_matching(&mut bernd_ev, |e| message_text(e).is_some()).await;
+    assert_eq!(message_text(&f.event), Some("vorher"));
+
+    // Members cannot remove each other; the owner can.
+    let e = carla
+        .remove_member(group.id, bernd_user.id.0)
+        .await
+        .expect_err("not an owner");
+    assert_eq!(e.code(), Some("forbidden"));
+    anna.remove_member(group.id, bernd_user.id.0)
+        .await
+        .expect("remove");
+    let f = next_matching(&mut bernd_ev, |e| {
+        matches!(e, WireEvent::MemberRemoved { .. })
+    })
+    .await;
+    assert!(
+        matches!(f.event, WireEvent::MemberRemoved { user_id, .. } if user_id == bernd_user.id.0)
+    );
+
+    // The very next message is not delivered to bernd; the marker is a DM.
+    anna.send(group.id, &text("nachher")).await.expect("send");
+    anna.update_conversation(
+        group.id,
+        &UpdateConversation {
+            name: Some("Projekt Süd".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("rename");
+    let (dm, _) = carla
+        .create_conversation(&CreateConversation {
+            kind: "direct".into(),
+            user_ids: vec![bernd_user.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("dm");
+    carla.send(dm.id, &text("marker")).await.expect("marker");
+    assert_none_before_marker(
+        &mut bernd_ev,
+        |e| match e {
+            WireEvent::MessageCreated { message } => message.conversation_id == group.id,
+            WireEvent::ConversationUpdated { conversation } => conversation.id == group.id,
+            _ => false,
+        },
+        |e| message_text(e) == Some("marker"),
+    )
+    .await;
+    assert_eq!(
+        bernd
+            .history(group.id, &HistoryParams::default())
+            .await
+            .expect_err("gone")
+            .code(),
+        Some("not_found")
+    );
+    assert_eq!(
+        bernd
+            .send(group.id, &text("darf ich?"))
+            .await
+            .expect_err("gone")
+            .code(),
+        Some("not_found")
+    );
+}
+
+#[tokio::test]
+async fn reconnect_resumes_exactly_the_missed_events_in_order() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (eve, _) = srv.client("eve").await;
+    let (dm, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "direct".into(),
+            user_ids: vec![bernd_user.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("dm");
+    let (mut s, _) = events(&bernd).await;
+    anna.send(dm.id, &text("eins")).await.expect("send");
+    let last = next_matching(&mut s, |e| message_text(e).is_some()).await;
+    let last_seq = last.seq.expect("persisted events carry a position");
+    s.close().await;
+
+    // While bernd is away: messages to him interleaved with events he may not see.
+    let (other, _) = eve
+        .create_conversation(&CreateConversation {
+            kind: "channel".into(),
+            name: Some("Eves Kanal".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("channel");
+    let mut expected = Vec::new();
+    for i in 0..20 {
+        let (m, _) = anna
+            .send(dm.id, &text(&format!("verpasst {i}")))
+            .await
+            .expect("send");
+        expected.push(m.id);
+        eve.send(other.id, &text(&format!("privat {i}")))
+            .await
+            .expect("send");
+    }
+    anna.react(expected[3], "👍", true).await.expect("react");
+
+    let mut s = bernd.events(Some(last_seq)).await.expect("resume");
+    let hello = next(&mut s).await;
+    assert!(matches!(hello.event, WireEvent::Hello { .. }));
+    let mut got = Vec::new();
+    let mut seqs = Vec::new();
+    let mut reactions = 0;
+    let replayed = loop {
+        let f = next(&mut s).await;
+        if let Some(seq) = f.seq {
+            seqs.push(seq);
+        }
+        match f.event {
+            WireEvent::MessageCreated { message } => {
+                assert_eq!(
+                    message.conversation_id, dm.id,
+                    "event of a conversation bernd is not in"
+                );
+                got.push(message.id);
+            }
+            WireEvent::ReactionChanged { .. } => reactions += 1,
+            WireEvent::Resumed { replayed } => break replayed,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(got, expected, "exactly the missed messages, in order");
+    assert_eq!(reactions, 1);
+    assert_eq!(replayed, 21);
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "positions increase: {seqs:?}"
+    );
+    assert!(seqs.iter().all(|&q| q > last_seq));
+
+    // After the replay, live delivery continues without a gap or duplicate.
+    let (live, _) = anna.send(dm.id, &text("live")).await.expect("send");
+    let f = next_matching(&mut s, |e| message_text(e).is_some()).await;
+    assert!(matches!(f.event, WireEvent::MessageCreated { ref message } if message.id == live.id));
+    assert!(f.seq.expect("seq") > *seqs.last().expect("some"));
+
+    // A position from the future cannot be resumed from.
+    let mut bad = bernd.events(Some(i64::MAX / 2)).await.expect("connect");
+    let _hello = next(&mut bad).await;
+    let f = next(&mut bad).await;
+    assert!(
+        matches!(f.event, WireEvent::ResyncRequired { .. }),
+        "{:?}",
+        f.event
+    );
+}

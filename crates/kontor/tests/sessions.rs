@@ -1,0 +1,345 @@
+//! Identity and the event-stream handshake: sessions, revocation, the login
+//! limiter, socket authentication, origin checks and slow consumers.
+
+mod common;
+
+use common::{PASSWORD, TestServer, events, next, next_matching, text};
+use futures_util::{SinkExt, StreamExt};
+use kontor_client::Client;
+use kontor_client::kontor_wire::WireEvent;
+use kontor_client::kontor_wire::requests::CreateConversation;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn ws_url(srv: &TestServer) -> String {
+    format!("{}/api/v1/events", srv.url.replacen("http://", "ws://", 1))
+}
+
+async fn connect(srv: &TestServer, headers: &[(&str, &str)]) -> Result<Socket, tungstenite::Error> {
+    let mut req = ws_url(srv).into_client_request()?;
+    for (k, v) in headers {
+        let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("header name");
+        req.headers_mut()
+            .insert(name, v.parse().expect("header value"));
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+async fn next_json(ws: &mut Socket) -> serde_json::Value {
+    loop {
+        match tokio::time::timeout(common::EVENT_WAIT, ws.next())
+            .await
+            .expect("frame in time")
+        {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).expect("json frame"),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+async fn close_code(ws: &mut Socket) -> (u16, String) {
+    loop {
+        match tokio::time::timeout(common::EVENT_WAIT, ws.next())
+            .await
+            .expect("close in time")
+        {
+            Some(Ok(Message::Close(Some(f)))) => return (f.code.into(), f.reason.to_string()),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_revoking_one_closes_its_socket() {
+    let srv = TestServer::start().await;
+    let (phone, _) = srv.client("anna").await;
+    let laptop = srv.login("anna").await;
+    let sessions = laptop.sessions().await.expect("sessions");
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.device_name == "test"));
+    let phone_session = phone.me().await.expect("me");
+    let (mut phone_ev, _) = events(&phone).await;
+    let (mut laptop_ev, _) = events(&laptop).await;
+    let hello_phone = phone.sessions().await.expect("sessions");
+    let current = hello_phone
+        .iter()
+        .find(|s| s.current)
+        .expect("current marked")
+        .id;
+
+    laptop.revoke_session(current).await.expect("revoke");
+    match tokio::time::timeout(common::EVENT_WAIT, async {
+        loop {
+            if let Err(closed) = phone_ev.next().await {
+                return closed;
+            }
+        }
+    })
+    .await
+    {
+        Ok(closed) => assert_eq!(
+            (closed.code, closed.reason.as_str()),
+            (4003, "session_revoked")
+        ),
+        Err(_) => panic!("revoked session's socket stayed open"),
+    }
+    let err = phone.me().await.expect_err("token is dead");
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(401), Some("unauthenticated"))
+    );
+    assert_eq!(phone_session.username, "anna");
+    // The other session lives on and hears nothing it should not.
+    assert_eq!(laptop.sessions().await.expect("sessions").len(), 1);
+    let (dm, _) = laptop
+        .create_conversation(&CreateConversation {
+            kind: "channel".into(),
+            name: Some("Ich".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("channel");
+    laptop.send(dm.id, &text("noch da")).await.expect("send");
+    next_matching(&mut laptop_ev, |e| {
+        matches!(e, WireEvent::MessageCreated { .. })
+    })
+    .await;
+
+    // Revoking someone else's session is indistinguishable from a missing one.
+    let (bernd, _) = srv.client("bernd").await;
+    let laptop_session = laptop.sessions().await.expect("sessions")[0].id;
+    assert_eq!(
+        bernd
+            .revoke_session(laptop_session)
+            .await
+            .expect_err("not yours")
+            .code(),
+        Some("not_found")
+    );
+
+    let mut laptop = laptop;
+    laptop.logout().await.expect("logout");
+    let dead = Client::new(&srv.url)
+        .expect("client")
+        .with_token(laptop.token().unwrap_or("kt_gone").to_owned());
+    assert_eq!(
+        dead.me().await.expect_err("logged out").code(),
+        Some("unauthenticated")
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited_per_account_and_per_address() {
+    let srv = TestServer::start().await;
+    srv.user("anna").await;
+    let mut c = Client::new(&srv.url).expect("client");
+    for _ in 0..5 {
+        let e = c
+            .login("anna", "falsch", None)
+            .await
+            .expect_err("wrong password");
+        assert_eq!(
+            (e.status(), e.code()),
+            (Some(401), Some("invalid_credentials"))
+        );
+    }
+    let e = c
+        .login("anna", PASSWORD, None)
+        .await
+        .expect_err("locked for now");
+    assert_eq!((e.status(), e.code()), (Some(429), Some("rate_limited")));
+    // Unknown logins answer exactly like wrong passwords.
+    let e = c
+        .login("niemand", "falsch", None)
+        .await
+        .expect_err("unknown");
+    assert_eq!(e.code(), Some("invalid_credentials"));
+
+    // Per address: failures across many accounts add up.
+    let raw = reqwest::Client::new();
+    let mut last = None;
+    for i in 0..40 {
+        let r = raw
+            .post(format!("{}/api/v1/auth/login", srv.url))
+            .json(&serde_json::json!({"login": format!("probe{i}"), "password": "x"}))
+            .send()
+            .await
+            .expect("request");
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            last = Some(i);
+            break;
+        }
+        assert_eq!(r.status(), 401);
+    }
+    assert!(
+        matches!(last, Some(i) if i >= 20),
+        "address limit hit at {last:?}"
+    );
+}
+
+#[tokio::test]
+async fn socket_authenticates_by_header_cookie_or_first_frame_never_the_url() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let token = anna.token().expect("token").to_owned();
+
+    let mut ws = connect(&srv, &[("authorization", &format!("Bearer {token}"))])
+        .await
+        .expect("header auth");
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+
+    let mut ws = connect(
+        &srv,
+        &[("cookie", &format!("theme=dark; kontor_session={token}"))],
+    )
+    .await
+    .expect("cookie");
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+
+    let mut ws = connect(&srv, &[])
+        .await
+        .expect("unauthenticated upgrade allowed");
+    ws.send(Message::text(
+        serde_json::json!({"type": "auth", "token": token}).to_string(),
+    ))
+    .await
+    .expect("send");
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+
+    let mut ws = connect(&srv, &[]).await.expect("upgrade");
+    ws.send(Message::text(r#"{"type":"auth","token":"kt_wrong"}"#))
+        .await
+        .expect("send");
+    assert_eq!(
+        close_code(&mut ws).await,
+        (4001, "unauthenticated".to_owned())
+    );
+
+    // A token in the query string is not an accepted credential.
+    let url = format!("{}?access_token={token}", ws_url(&srv));
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 400),
+        Ok((mut ws, _)) => {
+            ws.send(Message::text("{}")).await.expect("send");
+            assert_eq!(close_code(&mut ws).await.0, 4001);
+        }
+        Err(e) => panic!("unexpected {e}"),
+    }
+
+    let e = connect(&srv, &[("authorization", "Bearer kt_nope")])
+        .await
+        .expect_err("bad token");
+    assert!(
+        matches!(e, tungstenite::Error::Http(ref r) if r.status() == 401),
+        "{e:?}"
+    );
+
+    // Plain HTTP on the socket path gets a JSON error, not a hang.
+    let r = reqwest::get(format!("{}/api/v1/events", srv.url))
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 426);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "upgrade_required");
+}
+
+#[tokio::test]
+async fn handshake_checks_the_origin() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let auth = format!("Bearer {}", anna.token().expect("token"));
+    let own = srv.url.clone();
+    let mut ws = connect(&srv, &[("authorization", &auth), ("origin", &own)])
+        .await
+        .expect("own origin");
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    for evil in ["https://evil.example", "http://127.0.0.1:1", "null"] {
+        let e = connect(&srv, &[("authorization", &auth), ("origin", evil)])
+            .await
+            .expect_err("foreign origin");
+        assert!(
+            matches!(e, tungstenite::Error::Http(ref r) if r.status() == 403),
+            "{evil}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_disconnected_without_stalling_others() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (dm, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "direct".into(),
+            user_ids: vec![bernd_user.id.0],
+            ..Default::default()
+        })
+        .await
+        .expect("dm");
+    // bernd's "phone" connects and then never reads.
+    let mut slow = connect(
+        &srv,
+        &[(
+            "authorization",
+            &format!("Bearer {}", bernd.token().expect("token")),
+        )],
+    )
+    .await
+    .expect("slow socket");
+    // bernd's laptop reads everything.
+    let (mut fast, _) = events(&bernd).await;
+
+    // Large messages fill the slow socket's TCP buffers and then its queue
+    // of 1,024 frames; the count is bounded.
+    let body = "x".repeat(kontor_core::limits::MAX_MESSAGE_BYTES - 16);
+    const TOTAL: usize = 2_000;
+    let reader = tokio::spawn(async move {
+        let mut seen = 0;
+        while seen < TOTAL {
+            if matches!(
+                next(&mut fast).await.event,
+                WireEvent::MessageCreated { .. }
+            ) {
+                seen += 1;
+            }
+        }
+        seen
+    });
+    let anna = std::sync::Arc::new(anna);
+    let mut senders = Vec::new();
+    for w in 0..4 {
+        let anna = anna.clone();
+        let body = body.clone();
+        senders.push(tokio::spawn(async move {
+            for i in 0..TOTAL / 4 {
+                let req = kontor_client::kontor_wire::requests::SendMessage {
+                    txn_id: format!("slow-{w}-{i}"),
+                    text: body.clone(),
+                    ..Default::default()
+                };
+                anna.send(dm.id, &req).await.expect("send");
+            }
+        }));
+    }
+    for s in senders {
+        s.await.expect("sender");
+    }
+    assert_eq!(
+        reader.await.expect("reader"),
+        TOTAL,
+        "the fast reader got every message"
+    );
+    assert_eq!(
+        close_code(&mut slow).await,
+        (4008, "slow_consumer".to_owned())
+    );
+}
