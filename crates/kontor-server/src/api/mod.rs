@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod doc;
 pub mod messages;
 pub mod system;
 
@@ -15,9 +16,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,28 +35,13 @@ use crate::ws;
             request body 64 KiB; failed logins 5 per account and 30 per address per 15 minutes.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    modifiers(&BearerAuth),
-    components(schemas(kontor_wire::EventFrame, kontor_wire::WireEvent, crate::error::ErrorBody)),
+    components(schemas(
+        kontor_wire::EventFrame,
+        kontor_wire::WireEvent,
+        crate::error::ErrorBody
+    ))
 )]
 struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut OpenApiDoc) {
-        if let Some(components) = openapi.components.as_mut() {
-            components.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .description(Some("Session token from /api/v1/auth/login"))
-                        .build(),
-                ),
-            );
-        }
-    }
-}
 
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -87,12 +72,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> OpenApiDoc {
-    api_routes().split_for_parts().1
+    let mut doc = api_routes().split_for_parts().1;
+    doc::finish(&mut doc);
+    doc
 }
 
 /// The complete router with its layers.
 pub fn router(state: AppState) -> Router {
-    let (router, doc) = api_routes().split_for_parts();
+    let (router, mut doc) = api_routes().split_for_parts();
+    doc::finish(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     router
         .route(

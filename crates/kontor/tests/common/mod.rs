@@ -203,3 +203,5 @@ pub fn text(t: &str) -> kontor_client::kontor_wire::requests::SendMessage {
         ..Default::default()
     }
 }
+
+pub mod process;
