@@ -203,13 +203,15 @@ impl Event {
         }
     }
 
-    /// The message whose content this event carries, so that editing or
-    /// deleting the message can also scrub the old text from the event log.
+    /// The message whose content this event reveals (its text, or who
+    /// reacted how), so that editing or deleting the message can also scrub
+    /// the event log.
     pub fn content_of(&self) -> Option<MessageId> {
         match self {
             Event::MessageCreated { message } | Event::MessageEdited { message } => {
                 Some(message.id)
             }
+            Event::ReactionChanged { message_id, .. } => Some(*message_id),
             _ => None,
         }
     }

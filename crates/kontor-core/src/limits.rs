@@ -6,7 +6,7 @@
 /// Largest message source in bytes (UTF-8). 16 KiB holds several pages of
 /// text; longer content belongs in a file.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
-/// Longest display name, conversation name or topic line in characters.
+/// Longest display name or conversation name in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 /// Longest conversation topic/description in characters.
 pub const MAX_TOPIC_CHARS: usize = 500;
@@ -43,6 +43,7 @@ pub const MAX_PAGE_SIZE: usize = 200;
 pub const MAX_RESUME_EVENTS: usize = 10_000;
 /// Largest JSON request body in bytes: a maximal message plus its metadata.
 pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
-/// Most conversations one user may belong to; bounds the cost of computing
-/// a user's conversation list and resume filter.
+/// Most conversations one user may belong to; joining or being added to
+/// one more is refused (`limit_exceeded`). Bounds the cost of computing a
+/// user's conversation list and resume filter.
 pub const MAX_CONVERSATIONS_PER_USER: usize = 10_000;

@@ -107,9 +107,10 @@ pub struct FailureLimiter {
     entries: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
-/// Entries kept before expired ones are swept, bounding memory under a
-/// spray of distinct keys.
-const LIMITER_SWEEP_AT: usize = 100_000;
+/// Keys tracked at most. When full, expired entries are swept; if a spray
+/// of distinct keys keeps it full, the older half is dropped, so memory
+/// stays bounded and the cost of a sweep is amortised over many failures.
+pub const LIMITER_MAX_KEYS: usize = 100_000;
 
 impl FailureLimiter {
     /// At most `max_failures` per `window` per key.
@@ -139,9 +140,15 @@ impl FailureLimiter {
     /// Count a failure for `key`.
     pub fn record_failure(&self, key: &str) {
         let mut entries = self.entries();
-        if entries.len() >= LIMITER_SWEEP_AT {
+        if entries.len() >= LIMITER_MAX_KEYS && !entries.contains_key(key) {
             let window = self.window;
             entries.retain(|_, (_, start)| start.elapsed() < window);
+            if entries.len() >= LIMITER_MAX_KEYS / 2 {
+                let mut starts: Vec<Instant> = entries.values().map(|(_, s)| *s).collect();
+                let middle = starts.len() / 2;
+                let cutoff = *starts.select_nth_unstable(middle).1;
+                entries.retain(|_, (_, start)| *start > cutoff);
+            }
         }
         let e = entries.entry(key.to_owned()).or_insert((0, Instant::now()));
         if e.1.elapsed() >= self.window {
@@ -169,6 +176,7 @@ mod tests {
         }
         assert!(l.check("anna").is_err());
         assert!(l.check("bernd").is_ok());
+        assert!(l.check("bernd").is_ok());
         l.clear("anna");
         assert!(l.check("anna").is_ok());
     }
@@ -179,5 +187,20 @@ mod tests {
         assert!(t.starts_with(TOKEN_PREFIX));
         assert_eq!(hash_token(&t), h);
         assert_ne!(new_token().0, t);
+    }
+
+    #[test]
+    fn limiter_memory_stays_bounded_under_a_key_spray() {
+        let l = FailureLimiter::new(3, Duration::from_secs(600));
+        for i in 0..(LIMITER_MAX_KEYS * 2) {
+            l.record_failure(&format!("k{i}"));
+        }
+        let n = l.entries().len();
+        assert!(n <= LIMITER_MAX_KEYS && n > LIMITER_MAX_KEYS / 4, "{n}");
+        // The newest keys are kept.
+        for _ in 0..3 {
+            l.record_failure("latest");
+        }
+        assert!(l.check("latest").is_err());
     }
 }

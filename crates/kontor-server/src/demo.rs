@@ -291,9 +291,12 @@ impl Seeder<'_> {
                 mentions_channel: false,
             };
             let out = messages::send(self.state, self.actor(sender), conv, spec).await?;
-            if out.created && n % 5 == 1 {
-                let reactor = self.actor(sender + 1);
-                let _ = messages::react(self.state, reactor, out.message.id, "👍", true).await;
+            if out.created {
+                self.sent += 1;
+            }
+            if out.created && n % 5 == 1 && senders.len() > 1 {
+                let reactor = self.actor(senders[(n + 1) % senders.len()]);
+                messages::react(self.state, reactor, out.message.id, "👍", true).await?;
             }
             if n % 9 == 0 && senders.len() > 1 {
                 let reply = MessageSpec {
@@ -303,16 +306,16 @@ impl Seeder<'_> {
                     mentions: vec![],
                     mentions_channel: false,
                 };
-                messages::send(
+                let replied = messages::send(
                     self.state,
                     self.actor(senders[(n + 1) % senders.len()]),
                     conv,
                     reply,
                 )
                 .await?;
-            }
-            if out.created {
-                self.sent += 1;
+                if replied.created {
+                    self.sent += 1;
+                }
             }
         }
         self.clock.set_offset(0);

@@ -11,9 +11,11 @@
 //!    the position is too old or unknown.
 //! 4. Live events follow. Clients may send `{"type":"typing","conversation_id":N}`.
 //!
-//! The server pings every 30 seconds and closes connections silent for 75
-//! seconds (`idle_timeout`), too slow to read (`slow_consumer`), whose
-//! session ended (`session_revoked`), or at shutdown (`server_restart`).
+//! The server pings every 30 seconds. It closes connections silent for more
+//! than 75 seconds (`idle_timeout`; checked at each ping, so within 105
+//! seconds), too slow to read (`slow_consumer`), whose session ended
+//! (`session_revoked`; at once, or by the next ping when ended by another
+//! process), or at shutdown (`server_restart`).
 
 use std::time::Duration;
 
@@ -219,11 +221,27 @@ async fn connection(
                     send(&mut socket, close(4000, "idle_timeout")).await;
                     return;
                 }
+                if !session_alive(&state, &auth).await {
+                    send(&mut socket, close(4003, "session_revoked")).await;
+                    return;
+                }
                 if !send(&mut socket, Message::Ping(bytes::Bytes::new())).await {
                     return;
                 }
             }
         }
+    }
+}
+
+/// Whether the socket's session still exists. Revocations through this
+/// server close sockets at once via the hub; this check, once per
+/// heartbeat, also catches sessions ended elsewhere, such as by
+/// `kontor admin reset-password` in another process. Storage trouble is
+/// not a reason to drop a client.
+async fn session_alive(state: &AppState, auth: &Authenticated) -> bool {
+    match state.store.list_sessions(auth.user.id).await {
+        Ok(sessions) => sessions.iter().any(|s| s.id == auth.session.id),
+        Err(_) => true,
     }
 }
 

@@ -247,6 +247,11 @@ pub async fn tail(conversation: i64, history: u32, args: &SessionArgs) -> anyhow
     );
     let mut position = None;
     let mut stream = client.events(None).await?;
+    // The stream opens before history is read so nothing falls between the
+    // two; messages already printed from history are skipped when they
+    // arrive live.
+    let mut shown_up_to = 0;
+    let mut deleted = std::collections::HashSet::new();
     if history > 0 {
         let page = client
             .history(
@@ -259,6 +264,7 @@ pub async fn tail(conversation: i64, history: u32, args: &SessionArgs) -> anyhow
             .await?;
         for m in &page.messages {
             print_message(&mut names, m, "").await;
+            shown_up_to = shown_up_to.max(m.id);
         }
     }
     loop {
@@ -282,8 +288,30 @@ pub async fn tail(conversation: i64, history: u32, args: &SessionArgs) -> anyhow
         }
         match frame.event {
             WireEvent::Hello { position: p, .. } if position.is_none() => position = Some(p),
-            WireEvent::MessageCreated { message } if message.conversation_id == conversation => {
+            WireEvent::ResyncRequired { position: p } => {
+                // Too far behind to replay: catch up from history instead.
+                position = Some(p);
+                eprintln!("(missed too much while disconnected; catching up from history)");
+                let page = client
+                    .history(
+                        conversation,
+                        &HistoryParams {
+                            after: Some(shown_up_to),
+                            limit: Some(200),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                for m in &page.messages {
+                    print_message(&mut names, m, "").await;
+                    shown_up_to = shown_up_to.max(m.id);
+                }
+            }
+            WireEvent::MessageCreated { message }
+                if message.conversation_id == conversation && message.id > shown_up_to =>
+            {
                 print_message(&mut names, &message, "").await;
+                shown_up_to = message.id;
             }
             WireEvent::MessageEdited { message } if message.conversation_id == conversation => {
                 print_message(&mut names, &message, "✎ ").await;
@@ -292,7 +320,7 @@ pub async fn tail(conversation: i64, history: u32, args: &SessionArgs) -> anyhow
                 conversation_id,
                 message_id,
                 ..
-            } if conversation_id == conversation => {
+            } if conversation_id == conversation && deleted.insert(message_id) => {
                 println!("✗ message #{message_id} was deleted");
             }
             WireEvent::MemberRemoved {

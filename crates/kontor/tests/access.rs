@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{TestServer, assert_none_before_marker, events, next, next_matching, text};
+use common::{
+    TestServer, assert_none_before_marker, channel, direct, events, group, next, next_matching,
+    text,
+};
 use kontor_client::kontor_wire::WireEvent;
 use kontor_client::kontor_wire::requests::{CreateConversation, HistoryParams, UpdateConversation};
 
@@ -19,15 +22,7 @@ async fn non_members_get_404_and_no_events() {
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
     let (eve, _) = srv.client("eve").await;
-    let (group, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "group".into(),
-            name: Some("Vertraulich".into()),
-            user_ids: vec![bernd_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("group");
+    let group = group(&anna, "Vertraulich", &[bernd_user.id.0]).await;
     let (private, _) = anna
         .create_conversation(&CreateConversation {
             kind: "channel".into(),
@@ -136,25 +131,11 @@ async fn non_members_get_404_and_no_events() {
         .expect("send");
     anna.react(secret.id, "🔥", true).await.expect("react");
     anna.typing(group.id).await.expect("typing");
-    let (dm, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![srv.user("eve-helper").await.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("dm with someone else");
+    let dm = direct(&anna, srv.user("eve-helper").await.id.0).await;
     anna.send(dm.id, &text("auch nicht für eve"))
         .await
         .expect("send");
-    let (eve_dm, _) = bernd
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![eve.me().await.expect("me").id],
-            ..Default::default()
-        })
-        .await
-        .expect("dm to eve");
+    let eve_dm = direct(&bernd, eve.me().await.expect("me").id).await;
     bernd
         .send(eve_dm.id, &text("marker"))
         .await
@@ -190,15 +171,7 @@ async fn removed_members_stop_receiving_at_once() {
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
     let (carla, carla_user) = srv.client("carla").await;
-    let (group, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "group".into(),
-            name: Some("Projekt Nord".into()),
-            user_ids: vec![bernd_user.id.0, carla_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("group");
+    let group = group(&anna, "Projekt Nord", &[bernd_user.id.0, carla_user.id.0]).await;
     let (mut bernd_ev, _) = events(&bernd).await;
     anna.send(group.id, &text("vorher")).await.expect("send");
     let f = next_matching(&mut bernd_ev, |e| message_text(e).is_some()).await;
@@ -232,14 +205,7 @@ async fn removed_members_stop_receiving_at_once() {
     )
     .await
     .expect("rename");
-    let (dm, _) = carla
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![bernd_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("dm");
+    let dm = direct(&carla, bernd_user.id.0).await;
     carla.send(dm.id, &text("marker")).await.expect("marker");
     assert_none_before_marker(
         &mut bernd_ev,
@@ -275,14 +241,7 @@ async fn reconnect_resumes_exactly_the_missed_events_in_order() {
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
     let (eve, _) = srv.client("eve").await;
-    let (dm, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![bernd_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("dm");
+    let dm = direct(&anna, bernd_user.id.0).await;
     let (mut s, _) = events(&bernd).await;
     anna.send(dm.id, &text("eins")).await.expect("send");
     let last = next_matching(&mut s, |e| message_text(e).is_some()).await;
@@ -290,14 +249,7 @@ async fn reconnect_resumes_exactly_the_missed_events_in_order() {
     s.close().await;
 
     // While bernd is away: messages to him interleaved with events he may not see.
-    let (other, _) = eve
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("Eves Kanal".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let other = channel(&eve, "Eves Kanal").await;
     let mut expected = Vec::new();
     for i in 0..20 {
         let (m, _) = anna

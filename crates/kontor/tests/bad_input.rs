@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{TestServer, text};
-use kontor_client::kontor_wire::requests::CreateConversation;
+use common::{TestServer, channel, text};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -56,14 +55,7 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
     let (_, bernd) = srv.client("bernd").await;
-    let (conv, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("Werkstatt".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let conv = channel(&anna, "Werkstatt").await;
     let (msg, _) = anna.send(conv.id, &text("Hallo")).await.expect("send");
     let c = conv.id;
     let m = msg.id;

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::process::{ServerProcess, kontor, run, run_ok};
+use common::process::{ServerProcess, kontor, run, run_ok, seed_org};
 use kontor_client::Client;
 use kontor_client::kontor_wire::requests::HistoryParams;
 
@@ -204,23 +204,7 @@ fn admin_commands_work_offline_and_refuse_bad_input() {
 async fn password_reset_ends_sessions_and_cli_client_sends_and_tails() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf-8").to_owned();
-    run_ok(&["admin", "--data-dir", &data, "create-org", "Korn KG"], "");
-    for name in ["jana", "olaf"] {
-        run_ok(
-            &[
-                "admin",
-                "--data-dir",
-                &data,
-                "create-user",
-                "--username",
-                name,
-                "--display-name",
-                name,
-                "--password-stdin",
-            ],
-            "sauerteig-2026\n",
-        );
-    }
+    seed_org(dir.path(), "Korn KG", &["jana", "olaf"], "sauerteig-2026");
     let server = ServerProcess::start("serve", dir.path());
     let session_file = dir.path().join("cli-session.json");
     let sf = session_file.to_str().expect("utf-8").to_owned();

@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use common::process::{ServerProcess, run_ok};
+use common::process::{ServerProcess, seed_org};
 use kontor_client::Client;
 use kontor_client::kontor_wire::requests::{CreateConversation, HistoryParams, SendMessage};
 
@@ -58,28 +58,9 @@ async fn all_messages(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_messages_survive_kill_9_exactly_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().to_str().expect("utf-8 path").to_owned();
-    run_ok(
-        &["admin", "--data-dir", &data, "create-org", "Absturz GmbH"],
-        "",
-    );
-    for w in 0..WRITERS {
-        let name = format!("schreiber{w}");
-        run_ok(
-            &[
-                "admin",
-                "--data-dir",
-                &data,
-                "create-user",
-                "--username",
-                &name,
-                "--display-name",
-                &name,
-                "--password-stdin",
-            ],
-            &format!("{PASSWORD}\n"),
-        );
-    }
+    let names: Vec<String> = (0..WRITERS).map(|w| format!("schreiber{w}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    seed_org(dir.path(), "Absturz GmbH", &names, PASSWORD);
 
     let server = ServerProcess::start("serve", dir.path());
     let mut clients = Vec::new();

@@ -82,15 +82,7 @@ async fn group_thread_reactions_edit_and_delete_are_seen_live() {
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
     let (carla, carla_user) = srv.client("carla").await;
-    let (group, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "group".into(),
-            name: Some("Wartung".into()),
-            user_ids: vec![bernd_user.id.0, carla_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("group");
+    let group = group(&anna, "Wartung", &[bernd_user.id.0, carla_user.id.0]).await;
     let (mut bernd_ev, _) = events(&bernd).await;
     let (mut carla_ev, _) = events(&carla).await;
 
@@ -243,14 +235,7 @@ async fn group_thread_reactions_edit_and_delete_are_seen_live() {
 async fn deleted_and_edited_text_is_gone_from_storage_and_event_log() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
-    let (ch, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("Notizen".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let ch = channel(&anna, "Notizen").await;
     let (m1, _) = anna
         .send(ch.id, &text("geheimnis-alpha-123"))
         .await
@@ -259,6 +244,7 @@ async fn deleted_and_edited_text_is_gone_from_storage_and_event_log() {
         .send(ch.id, &text("entwurf-beta-456"))
         .await
         .expect("send");
+    anna.react(m1.id, "🦄", true).await.expect("react");
     anna.delete(m1.id).await.expect("delete");
     anna.edit(
         m2.id,
@@ -282,6 +268,10 @@ async fn deleted_and_edited_text_is_gone_from_storage_and_event_log() {
     }
     let all = frames.join("\n");
     assert!(all.contains("final"));
+    assert!(
+        !all.contains("🦄") && !all.contains("reaction_changed"),
+        "reaction to a deleted message kept: {all}"
+    );
     assert!(
         !all.contains("geheimnis-alpha-123") && !all.contains("entwurf-beta-456"),
         "{all}"
@@ -394,14 +384,7 @@ async fn typing_is_live_and_ephemeral() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
-    let (dm, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![bernd_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("dm");
+    let dm = direct(&anna, bernd_user.id.0).await;
     let (mut anna_ev, _) = events(&anna).await;
     let (mut bernd_ev, _) = events(&bernd).await;
     bernd_ev.typing(dm.id).await.expect("typing frame");
@@ -423,14 +406,7 @@ async fn typing_is_live_and_ephemeral() {
 async fn retried_sends_with_the_same_txn_id_create_one_message() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
-    let (ch, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("x".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let ch = channel(&anna, "x").await;
     let req = text("nur einmal");
     let mut handles = Vec::new();
     for _ in 0..8 {
@@ -460,14 +436,7 @@ async fn retried_sends_with_the_same_txn_id_create_one_message() {
 async fn history_pages_in_both_directions() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
-    let (ch, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("log".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let ch = channel(&anna, "log").await;
     let mut ids = Vec::new();
     for i in 0..25 {
         ids.push(

@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::{PASSWORD, TestServer, events, next, next_matching, text};
+use common::{PASSWORD, TestServer, channel, direct, events, next, next_matching, text};
 use futures_util::{SinkExt, StreamExt};
 use kontor_client::Client;
 use kontor_client::kontor_wire::WireEvent;
-use kontor_client::kontor_wire::requests::CreateConversation;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -98,14 +97,7 @@ async fn sessions_are_listed_and_revoking_one_closes_its_socket() {
     assert_eq!(phone_session.username, "anna");
     // The other session lives on and hears nothing it should not.
     assert_eq!(laptop.sessions().await.expect("sessions").len(), 1);
-    let (dm, _) = laptop
-        .create_conversation(&CreateConversation {
-            kind: "channel".into(),
-            name: Some("Ich".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("channel");
+    let dm = channel(&laptop, "Ich").await;
     laptop.send(dm.id, &text("noch da")).await.expect("send");
     next_matching(&mut laptop_ev, |e| {
         matches!(e, WireEvent::MessageCreated { .. })
@@ -140,9 +132,16 @@ async fn failed_logins_are_rate_limited_per_account_and_per_address() {
     let srv = TestServer::start().await;
     srv.user("anna").await;
     let mut c = Client::new(&srv.url).expect("client");
-    for _ in 0..5 {
+    // Username and email share one allowance.
+    for login in [
+        "anna",
+        "anna@testfirma.example",
+        "ANNA",
+        "anna",
+        "anna@testfirma.example",
+    ] {
         let e = c
-            .login("anna", "falsch", None)
+            .login(login, "falsch", None)
             .await
             .expect_err("wrong password");
         assert_eq!(
@@ -150,11 +149,13 @@ async fn failed_logins_are_rate_limited_per_account_and_per_address() {
             (Some(401), Some("invalid_credentials"))
         );
     }
-    let e = c
-        .login("anna", PASSWORD, None)
-        .await
-        .expect_err("locked for now");
-    assert_eq!((e.status(), e.code()), (Some(429), Some("rate_limited")));
+    for login in ["anna", "anna@testfirma.example"] {
+        let e = c
+            .login(login, PASSWORD, None)
+            .await
+            .expect_err("locked for now");
+        assert_eq!((e.status(), e.code()), (Some(429), Some("rate_limited")));
+    }
     // Unknown logins answer exactly like wrong passwords.
     let e = c
         .login("niemand", "falsch", None)
@@ -277,14 +278,7 @@ async fn a_slow_consumer_is_disconnected_without_stalling_others() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;
     let (bernd, bernd_user) = srv.client("bernd").await;
-    let (dm, _) = anna
-        .create_conversation(&CreateConversation {
-            kind: "direct".into(),
-            user_ids: vec![bernd_user.id.0],
-            ..Default::default()
-        })
-        .await
-        .expect("dm");
+    let dm = direct(&anna, bernd_user.id.0).await;
     // bernd's "phone" connects and then never reads.
     let mut slow = connect(
         &srv,

@@ -123,10 +123,6 @@ pub async fn login(
     let device_name = validate::device_name(device_name)?;
     let address_key = address.to_string();
     state
-        .login_by_account
-        .check(&login)
-        .map_err(ApiError::RateLimited)?;
-    state
         .login_by_address
         .check(&address_key)
         .map_err(ApiError::RateLimited)?;
@@ -134,6 +130,16 @@ pub async fn login(
         return Err(ApiError::InvalidCredentials);
     }
     let found = state.store.user_by_login(login.clone()).await?;
+    // Count per person, so username and email share one allowance; an
+    // unknown login is counted under its own spelling.
+    let account_key = match &found {
+        Some((user, _)) => format!("user:{}", user.id),
+        None => format!("login:{login}"),
+    };
+    state
+        .login_by_account
+        .check(&account_key)
+        .map_err(ApiError::RateLimited)?;
     let stored = match &found {
         Some((_, h)) => h.clone(),
         None => dummy_hash(state).await?,
@@ -142,13 +148,13 @@ pub async fn login(
     let user = match (found, ok) {
         (Some((user, _)), true) => user,
         _ => {
-            state.login_by_account.record_failure(&login);
+            state.login_by_account.record_failure(&account_key);
             state.login_by_address.record_failure(&address_key);
             tracing::info!(%address, "failed login");
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.login_by_account.clear(&login);
+    state.login_by_account.clear(&account_key);
     let (token, token_hash) = auth::new_token();
     let session = state
         .store

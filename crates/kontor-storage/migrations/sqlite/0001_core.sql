@@ -1,6 +1,6 @@
 -- Core messenger schema. Times are milliseconds since the Unix epoch (UTC).
--- Booleans are 0/1 integers. Keep statements portable where possible; the
--- PostgreSQL schema mirrors this one table for table.
+-- Booleans are 0/1 integers. Keep statements portable where possible: a
+-- PostgreSQL schema is to mirror this one table for table.
 
 CREATE TABLE orgs (
     id          INTEGER PRIMARY KEY,

@@ -55,6 +55,16 @@ fn insert_member(
     seq: EventSeq,
     now: Timestamp,
 ) -> StoreResult<()> {
+    let count: i64 = unit
+        .conn
+        .prepare_cached("SELECT COUNT(*) FROM members WHERE user_id = ?1")?
+        .query_row([user.0], |r| r.get(0))?;
+    if count as usize >= MAX_CONVERSATIONS_PER_USER {
+        return Err(DomainError::LimitExceeded(format!(
+            "user {user} already belongs to {MAX_CONVERSATIONS_PER_USER} conversations, the most one person may"
+        ))
+        .into());
+    }
     unit.conn
         .prepare_cached(
             "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq) \

@@ -164,9 +164,10 @@ pub fn send(
 /// holds only what the message says now (or nothing, once deleted).
 fn scrub_log(unit: &Unit<'_>, current: &Message) -> StoreResult<()> {
     let logged: Vec<(i64, String)> = {
-        let mut stmt = unit
-            .conn
-            .prepare_cached("SELECT seq, kind FROM events WHERE content_message_id = ?1")?;
+        let mut stmt = unit.conn.prepare_cached(
+            "SELECT seq, kind FROM events WHERE content_message_id = ?1 \
+                 AND kind IN ('message_created', 'message_edited')",
+        )?;
         stmt.query_map(params![current.id.0], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
@@ -255,14 +256,25 @@ pub fn delete(
     message.reactions.clear();
     message.deleted_at = Some(now);
     scrub_log(unit, &message)?;
-    unit.emit(
-        Event::MessageDeleted {
-            conversation_id: message.conversation_id,
-            message_id: id,
-            thread_root_id: message.thread_root_id,
-        },
-        now,
-    )?;
+    let deleted = Event::MessageDeleted {
+        conversation_id: message.conversation_id,
+        message_id: id,
+        thread_root_id: message.thread_root_id,
+    };
+    // Who reacted how to a deleted message is gone too: its logged reaction
+    // events become repeats of the deletion, which clients apply as no-ops.
+    // Rewritten, not removed, so no position is ever reused.
+    let reaction_events: Vec<i64> = {
+        let mut stmt = unit.conn.prepare_cached(
+            "SELECT seq FROM events WHERE content_message_id = ?1 AND kind = 'reaction_changed'",
+        )?;
+        stmt.query_map(params![id.0], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for seq in reaction_events {
+        unit.rewrite_event(EventSeq(seq), &deleted)?;
+    }
+    unit.emit(deleted, now)?;
     Ok(())
 }
 

@@ -85,8 +85,8 @@ impl Unit<'_> {
     pub fn rewrite_event(&self, seq: EventSeq, event: &Event) -> StoreResult<()> {
         let frame: Bytes = self.encoder.encode(seq, event);
         self.conn
-            .prepare_cached("UPDATE events SET payload = ?1 WHERE seq = ?2")?
-            .execute(params![&frame[..], seq.0])?;
+            .prepare_cached("UPDATE events SET payload = ?1, kind = ?2 WHERE seq = ?3")?
+            .execute(params![&frame[..], event.kind(), seq.0])?;
         Ok(())
     }
 }

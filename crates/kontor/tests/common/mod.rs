@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use kontor_client::kontor_wire::{EventFrame, WireEvent};
+use kontor_client::kontor_wire::requests::CreateConversation;
+use kontor_client::kontor_wire::{Conversation, EventFrame, WireEvent};
 use kontor_client::{Client, EventStream};
 use kontor_core::model::{OrgRole, User};
 use kontor_server::Server;
@@ -205,3 +206,32 @@ pub fn text(t: &str) -> kontor_client::kontor_wire::requests::SendMessage {
 }
 
 pub mod process;
+
+/// `client` creates a group with the given other members.
+pub async fn group(client: &Client, name: &str, user_ids: &[i64]) -> Conversation {
+    create(client, "group", Some(name), user_ids).await
+}
+
+/// `client` opens (or finds) the direct conversation with `peer`.
+pub async fn direct(client: &Client, peer: i64) -> Conversation {
+    create(client, "direct", None, &[peer]).await
+}
+
+/// `client` creates a private channel.
+pub async fn channel(client: &Client, name: &str) -> Conversation {
+    create(client, "channel", Some(name), &[]).await
+}
+
+async fn create(client: &Client, kind: &str, name: Option<&str>, user_ids: &[i64]) -> Conversation {
+    let req = CreateConversation {
+        kind: kind.into(),
+        name: name.map(str::to_owned),
+        user_ids: user_ids.to_vec(),
+        ..Default::default()
+    };
+    client
+        .create_conversation(&req)
+        .await
+        .expect("conversation created")
+        .0
+}

@@ -98,3 +98,26 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// `kontor admin create-org` then `create-user` for each name, all with
+/// `password`, offline against `data_dir`.
+pub fn seed_org(data_dir: &Path, org: &str, usernames: &[&str], password: &str) {
+    let data = data_dir.to_str().expect("utf-8 path");
+    run_ok(&["admin", "--data-dir", data, "create-org", org], "");
+    for name in usernames {
+        run_ok(
+            &[
+                "admin",
+                "--data-dir",
+                data,
+                "create-user",
+                "--username",
+                name,
+                "--display-name",
+                name,
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        );
+    }
+}
