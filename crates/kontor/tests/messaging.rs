@@ -507,3 +507,63 @@ async fn history_pages_in_both_directions() {
     );
     assert!(newer.has_more);
 }
+
+#[tokio::test]
+async fn conversation_list_follows_activity_and_read_positions_stay_private() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (_, carla_user) = srv.client("carla").await;
+    let first = group(&anna, "Erste", &[bernd_user.id.0]).await;
+    let second = group(&anna, "Zweite", &[bernd_user.id.0, carla_user.id.0]).await;
+    let third = direct(&anna, carla_user.id.0).await;
+    let (m1, _) = anna.send(first.id, &text("eins")).await.expect("send");
+    anna.send(second.id, &text("zwei")).await.expect("send");
+    anna.send(third.id, &text("drei")).await.expect("send");
+    let order = |list: &[kontor_client::kontor_wire::ConversationSummary]| {
+        list.iter().map(|c| c.conversation.id).collect::<Vec<_>>()
+    };
+    let list = anna.conversations().await.expect("list");
+    assert_eq!(order(&list), vec![third.id, second.id, first.id]);
+    // New activity moves a conversation to the top.
+    let (m2, _) = bernd
+        .send(first.id, &text("wieder oben"))
+        .await
+        .expect("send");
+    let list = anna.conversations().await.expect("list");
+    assert_eq!(order(&list), vec![first.id, third.id, second.id]);
+    assert_eq!(
+        list[0]
+            .last_message
+            .as_ref()
+            .and_then(|m| m.text.as_deref()),
+        Some("wieder oben")
+    );
+    assert_eq!(list[0].unread_count, 1);
+
+    // Anna's read position reaches her own devices, never bernd's.
+    let (mut bernd_ev, _) = events(&bernd).await;
+    let (mut anna_other_device, _) = events(&srv.login("anna").await).await;
+    anna.mark_read(first.id, m2.id).await.expect("read");
+    let f = next_matching(&mut anna_other_device, |e| {
+        matches!(e, WireEvent::ReadPositionChanged { .. })
+    })
+    .await;
+    assert!(
+        matches!(f.event, WireEvent::ReadPositionChanged { message_id, .. } if message_id == m2.id)
+    );
+    // Moving the position backwards is ignored.
+    anna.mark_read(first.id, m1.id)
+        .await
+        .expect("older position accepted and ignored");
+    let list = anna.conversations().await.expect("list");
+    assert_eq!(list[0].last_read_message_id, Some(m2.id));
+    assert_eq!(list[0].unread_count, 0);
+    anna.send(first.id, &text("marker")).await.expect("marker");
+    assert_none_before_marker(
+        &mut bernd_ev,
+        |e| matches!(e, WireEvent::ReadPositionChanged { user_id, .. } if *user_id != bernd_user.id.0),
+        |e| matches!(e, WireEvent::MessageCreated { message } if message.text.as_deref() == Some("marker")),
+    )
+    .await;
+}
