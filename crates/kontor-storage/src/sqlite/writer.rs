@@ -98,18 +98,28 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Start the writer thread on `conn`. The thread ends when every
-    /// `Writer` handle is dropped; the returned join handle lets shutdown
-    /// wait for the last batch.
+    /// Start the writer thread on `conn` and the checkpoint thread on
+    /// `checkpoint_conn`. The threads end when every `Writer` handle is
+    /// dropped; the returned join handle lets shutdown wait for the last
+    /// batch and the final checkpoint.
     pub fn start(
         conn: Connection,
+        checkpoint_conn: Connection,
         encoder: Arc<dyn EventEncoder>,
         sink: Arc<dyn EventSink>,
     ) -> std::io::Result<(Writer, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<Job>(MAX_QUEUED_JOBS);
+        let (checkpoint_stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        let checkpoint_handle = std::thread::Builder::new()
+            .name("kontor-checkpoint".into())
+            .spawn(move || super::checkpoint::run(checkpoint_conn, stop_rx))?;
         let handle = std::thread::Builder::new()
             .name("kontor-writer".into())
-            .spawn(move || run(conn, rx, encoder.as_ref(), sink.as_ref()))?;
+            .spawn(move || {
+                run(conn, rx, encoder.as_ref(), sink.as_ref());
+                drop(checkpoint_stop);
+                let _ = checkpoint_handle.join();
+            })?;
         Ok((Writer { jobs: tx }, handle))
     }
 
@@ -162,12 +172,21 @@ fn run(
     }
 }
 
+/// Run a parameterless statement from the statement cache: the savepoint
+/// statements run once per job, and parsing them each time showed up in
+/// profiles.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn commit_batch(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
     encoder: &dyn EventEncoder,
     sink: &dyn EventSink,
 ) {
+    let started = std::time::Instant::now();
+    let jobs = batch.len();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -189,7 +208,7 @@ fn commit_batch(
             continue;
         }
         let mark = unit.committed.len();
-        if let Err(e) = unit.conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = run_cached(unit.conn, "SAVEPOINT job") {
             broken = Some(e.to_string());
             continue;
         }
@@ -202,12 +221,13 @@ fn commit_batch(
             }
         };
         let end = if keep {
-            "RELEASE job"
+            run_cached(unit.conn, "RELEASE job")
         } else {
             unit.committed.truncate(mark);
-            "ROLLBACK TO job; RELEASE job"
+            run_cached(unit.conn, "ROLLBACK TO job")
+                .and_then(|()| run_cached(unit.conn, "RELEASE job"))
         };
-        if let Err(e) = unit.conn.execute_batch(end) {
+        if let Err(e) = end {
             broken = Some(e.to_string());
         }
         finishers.extend(finish);
@@ -215,7 +235,12 @@ fn commit_batch(
     let committed = std::mem::take(&mut unit.committed);
     let result = match broken {
         Some(e) => Err(e),
-        None => tx.commit().map_err(|e| e.to_string()),
+        None => {
+            let applied = started.elapsed();
+            let r = tx.commit().map_err(|e| e.to_string());
+            tracing::trace!(jobs, ?applied, total = ?started.elapsed(), "write batch");
+            r
+        }
     };
     match result {
         Ok(()) => {

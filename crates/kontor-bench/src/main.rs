@@ -1,0 +1,71 @@
+//! `kontor-bench`: see the crate documentation and BENCHMARKS.md.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use kontor_bench::run::{self, RunArgs};
+
+#[derive(Parser)]
+#[command(name = "kontor-bench", about = "Load generator for Kontor")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario against a fresh server and report.
+    Run {
+        #[command(flatten)]
+        args: RunArgs,
+        /// Write <name>.json and .svg here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Name of the output files (default: the scenario).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Internal: the bare fan-out probe server.
+    #[command(hide = true)]
+    ProbeServer,
+    /// Internal: hold idle connections for the idle scenario.
+    #[command(hide = true)]
+    IdleWorker {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        tokens: PathBuf,
+        #[arg(long)]
+        from: usize,
+        #[arg(long)]
+        to: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Run {
+            mut args,
+            out,
+            name,
+        } => {
+            args.helper = std::env::current_exe().ok();
+            let report = run::run(&args).await?;
+            print!("{}", report.table());
+            if let Some(dir) = out {
+                let name = name.unwrap_or_else(|| report.scenario.clone());
+                report.write(&dir, &name)?;
+                println!("wrote {}/{name}.json", dir.display());
+            }
+            Ok(())
+        }
+        Command::ProbeServer => kontor_bench::probe::serve().await,
+        Command::IdleWorker {
+            url,
+            tokens,
+            from,
+            to,
+        } => run::idle_worker(&url, &tokens, from, to).await,
+    }
+}
