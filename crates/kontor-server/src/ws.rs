@@ -17,6 +17,7 @@
 //! (`session_revoked`; at once, or by the next ping when ended by another
 //! process), or at shutdown (`server_restart`).
 
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -128,8 +129,16 @@ fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
+/// Write one frame, giving up after [`WRITE_TIMEOUT`]. Almost every write
+/// completes at once, so the timer is only armed for one that has to wait:
+/// registering a timer per frame was a measurable share of fan-out cost.
 async fn send(socket: &mut WebSocket, msg: Message) -> bool {
-    matches!(timeout(WRITE_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
+    let mut write = std::pin::pin!(socket.send(msg));
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    if let Poll::Ready(result) = first {
+        return result.is_ok();
+    }
+    matches!(timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())))
 }
 
 async fn first_frame_auth(state: &AppState, socket: &mut WebSocket) -> Option<Authenticated> {
@@ -181,10 +190,12 @@ async fn connection(
     heartbeat.reset();
     let mut last_heard = Instant::now();
     let user = auth.user.actor();
+    let closer = sub.closer.clone();
+    let mut closed = std::pin::pin!(closer.closed());
     loop {
         tokio::select! {
             biased;
-            reason = sub.closer.closed() => {
+            reason = &mut closed => {
                 let (code, text) = reason.close_frame();
                 send(&mut socket, close(code, text)).await;
                 return;
