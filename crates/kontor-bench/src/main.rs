@@ -25,6 +25,11 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Print a Markdown table of saved reports (for BENCHMARKS.md).
+    Summary {
+        /// Report files written by `run --out`.
+        files: Vec<PathBuf>,
+    },
     /// Internal: the bare fan-out probe server.
     #[command(hide = true)]
     ProbeServer,
@@ -58,6 +63,10 @@ async fn main() -> anyhow::Result<()> {
                 report.write(&dir, &name)?;
                 println!("wrote {}/{name}.json", dir.display());
             }
+            Ok(())
+        }
+        Command::Summary { files } => {
+            print!("{}", kontor_bench::report::summary(&files)?);
             Ok(())
         }
         Command::ProbeServer => kontor_bench::probe::serve().await,

@@ -224,3 +224,40 @@ impl Report {
         Ok(())
     }
 }
+
+/// A Markdown table with one row per saved report.
+pub fn summary(files: &[std::path::PathBuf]) -> anyhow::Result<String> {
+    let mut out = String::from(
+        "| run | clients | msgs/s | deliveries/s | p50 ms | p99 ms | p99.9 ms | server cores | server CPU ms/msg | missing | disconnects | void |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for f in files {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f)?)?;
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let num = |p: &str, digits: usize| {
+            v.pointer(p)
+                .and_then(serde_json::Value::as_f64)
+                .map_or("–".to_owned(), |x| format!("{x:.digits$}"))
+        };
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            num("/clients", 0),
+            num("/accepted_per_second", 0),
+            num("/delivered_per_second", 0),
+            num("/delivery_latency/p50", 2),
+            num("/delivery_latency/p99", 2),
+            num("/delivery_latency/p999", 2),
+            num("/cpu/server_cores", 2),
+            num("/server_cpu_ms_per_message", 3),
+            num("/totals/missing", 0),
+            num("/totals/disconnects", 0),
+            v.get("void")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+        ));
+    }
+    Ok(out)
+}

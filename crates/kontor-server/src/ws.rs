@@ -46,6 +46,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time one frame may take to write before the client counts as gone.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read chunk per connection, allocated for the socket's lifetime.
+pub const READ_CHUNK_BYTES: usize = 512;
 /// Largest frame a client may send; client frames are tiny.
 pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
 
@@ -83,7 +85,9 @@ pub async fn events(
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME_BYTES)
         .max_frame_size(MAX_CLIENT_FRAME_BYTES)
-        .read_buffer_size(4096)
+        // Client frames are tiny (auth, typing): a small read chunk keeps an
+        // idle connection cheap; larger frames still assemble across reads.
+        .read_buffer_size(READ_CHUNK_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             connection(state, socket, pre_auth, after).await;
