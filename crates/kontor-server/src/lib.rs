@@ -11,7 +11,7 @@
 //! - [`auth`]: passwords, tokens, login limiter, the auth extractor.
 //! - [`encoder`]: events to JSON frames (shapes in `kontor_wire`); [`error`]: the API error; [`extract`]:
 //!   extractors answering in that error format; [`config`], [`state`].
-//! - [`demo`]: the demo company.
+//! - [`demo`]: the demo company. [`web`]: the embedded web client.
 //!
 //! Request flow: handler → service → storage (which asks the core policy
 //! inside its transaction) → commit → writer hands events to the hub → hub
@@ -27,6 +27,7 @@ pub mod extract;
 pub mod hub;
 pub mod service;
 pub mod state;
+pub mod web;
 pub mod ws;
 
 use std::future::Future;

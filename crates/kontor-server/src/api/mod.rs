@@ -77,6 +77,11 @@ pub fn openapi() -> OpenApiDoc {
     doc
 }
 
+/// Sent with every response: the web client loads nothing from anywhere
+/// but this server and runs no inline script.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /// The complete router with its layers.
 pub fn router(state: AppState) -> Router {
     let (router, mut doc) = api_routes().split_for_parts();
@@ -87,10 +92,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/openapi.json",
             axum::routing::get(move || system::openapi_json(doc_json.clone())),
         )
-        .fallback(system::fallback)
+        .fallback(crate::web::serve)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(
             kontor_core::limits::MAX_REQUEST_BODY_BYTES,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -1,4 +1,4 @@
-//! Health, limits, the OpenAPI document and the fallbacks.
+//! Health, limits, the OpenAPI document and the method fallback.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -94,11 +94,6 @@ pub async fn openapi_json(doc: String) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         doc,
     )
-}
-
-/// Unknown routes.
-pub async fn fallback() -> ApiError {
-    ApiError::RouteNotFound
 }
 
 /// Known routes, wrong method.

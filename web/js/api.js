@@ -1,0 +1,231 @@
+// REST client for /api/v1 on this origin. One function per call the web
+// client makes; JSON shapes follow crates/kontor-wire (see docs/openapi.json).
+
+const BASE = '/api/v1';
+const TOKEN_KEY = 'kontor.token';
+
+/** An API failure. `code` is the server's stable error code, or `network`. */
+export class ApiError extends Error {
+  constructor(status, code, message, { field = null, retryAfter = null } = {}) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let unauthorizedHandler = null;
+
+/** Called when a request with our token answers 401 `unauthenticated`. */
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
+/** Perform one request. Resolves with the parsed JSON body (null for 204). */
+async function request(method, path, { body, query, auth = true } = {}) {
+  let url = BASE + path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== null && v !== undefined && v !== '') params.set(k, String(v));
+    }
+    const qs = params.toString();
+    if (qs) url += `?${qs}`;
+  }
+  const headers = { Accept: 'application/json' };
+  const token = auth ? getToken() : null;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+
+  let res;
+  let text;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'error',
+    });
+    text = res.status === 204 ? '' : await res.text();
+  } catch (e) {
+    throw new ApiError(0, 'network', e && e.message ? e.message : 'network error');
+  }
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    const retry = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+    const error = new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText, {
+      field: err.field || null,
+      retryAfter: Number.isFinite(retry) ? retry : null,
+    });
+    if (res.status === 401 && token && error.code === 'unauthenticated' && unauthorizedHandler) {
+      unauthorizedHandler(error);
+    }
+    throw error;
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+// --- Accounts and sessions -------------------------------------------------
+
+/** POST /auth/login → LoginResponse {token, session, user}. */
+export function login(loginName, password, deviceName = 'Web') {
+  return request('POST', '/auth/login', {
+    auth: false,
+    body: { login: loginName, password, device_name: deviceName },
+  });
+}
+
+/** POST /auth/logout → 204. */
+export function logout() {
+  return request('POST', '/auth/logout');
+}
+
+/** GET /me → User. */
+export function me() {
+  return request('GET', '/me');
+}
+
+/** GET /sessions → Session[] (newest first). */
+export function sessions() {
+  return request('GET', '/sessions');
+}
+
+/** DELETE /sessions/{id} → 204. */
+export function revokeSession(id) {
+  return request('DELETE', `/sessions/${enc(id)}`);
+}
+
+/** GET /users?search=&offset=&limit= → User[] sorted by name. */
+export function users({ search, offset, limit } = {}) {
+  return request('GET', '/users', { query: { search, offset, limit } });
+}
+
+/** GET /users/{id} → User. */
+export function user(id) {
+  return request('GET', `/users/${enc(id)}`);
+}
+
+/** GET /limits → Limits. */
+export function limits() {
+  return request('GET', '/limits');
+}
+
+// --- Conversations ---------------------------------------------------------
+
+/** GET /conversations → ConversationSummary[]. */
+export function conversations() {
+  return request('GET', '/conversations');
+}
+
+/** GET /channels → Conversation[] (public channels to browse). */
+export function channels() {
+  return request('GET', '/channels');
+}
+
+/** GET /conversations/{id} → ConversationDetail {conversation, role}. */
+export function conversation(id) {
+  return request('GET', `/conversations/${enc(id)}`);
+}
+
+/**
+ * POST /conversations → Conversation.
+ * body: {kind, name?, topic?, is_public?, announcement?, user_ids}
+ */
+export function createConversation(body) {
+  return request('POST', '/conversations', { body });
+}
+
+/** POST /conversations/{id}/join → Member. */
+export function joinConversation(id) {
+  return request('POST', `/conversations/${enc(id)}/join`);
+}
+
+/** GET /conversations/{id}/members → Member[]. */
+export function members(id) {
+  return request('GET', `/conversations/${enc(id)}/members`);
+}
+
+/** PUT /conversations/{id}/read {message_id} → 204. */
+export function markRead(id, messageId) {
+  return request('PUT', `/conversations/${enc(id)}/read`, { body: { message_id: messageId } });
+}
+
+// --- Messages --------------------------------------------------------------
+
+/**
+ * GET /conversations/{id}/messages → HistoryResponse {messages, has_more}.
+ * opts: {before, after, limit, thread}
+ */
+export function history(id, { before, after, limit, thread } = {}) {
+  return request('GET', `/conversations/${enc(id)}/messages`, { query: { before, after, limit, thread } });
+}
+
+/**
+ * POST /conversations/{id}/messages → Message.
+ * body: {txn_id, text, thread_root_id?, mentions, mentions_channel}
+ * A network failure is retried once with the same txn_id; the server
+ * answers a repeat with the original message, so nothing posts twice.
+ */
+export async function sendMessage(id, body) {
+  const path = `/conversations/${enc(id)}/messages`;
+  try {
+    return await request('POST', path, { body });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'network') {
+      await new Promise((r) => setTimeout(r, 800));
+      return request('POST', path, { body });
+    }
+    throw e;
+  }
+}
+
+/** GET /messages/{id} → Message. */
+export function message(id) {
+  return request('GET', `/messages/${enc(id)}`);
+}
+
+/** PATCH /messages/{id} {text, mentions, mentions_channel} → Message. */
+export function editMessage(id, body) {
+  return request('PATCH', `/messages/${enc(id)}`, { body });
+}
+
+/** DELETE /messages/{id} → 204. */
+export function deleteMessage(id) {
+  return request('DELETE', `/messages/${enc(id)}`);
+}
+
+/** PUT /messages/{id}/reactions/{emoji} → 204 (idempotent). */
+export function addReaction(id, emoji) {
+  return request('PUT', `/messages/${enc(id)}/reactions/${enc(emoji)}`);
+}
+
+/** DELETE /messages/{id}/reactions/{emoji} → 204 (idempotent). */
+export function removeReaction(id, emoji) {
+  return request('DELETE', `/messages/${enc(id)}/reactions/${enc(emoji)}`);
+}

@@ -1,0 +1,152 @@
+// The conversation list pane: header with actions, a quick filter and one
+// link per conversation (name, unread badge, preview), newest activity first.
+
+import { h, icon } from '../dom.js';
+import { t, tn, formatTime, formatDay, isToday } from '../i18n.js';
+import { plainPreview } from '../markdown.js';
+import { state, sortedSummaries, conversationTitle, shortName } from '../state.js';
+
+export class ListPane {
+  /**
+   * @param {object} ctx
+   * @param {(path: string) => void} ctx.navigate
+   * @param {() => void} ctx.newConversation
+   * @param {() => void} ctx.browseChannels
+   */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.filter = '';
+    this.activeId = null;
+    this.el = h('section', { class: 'pane pane-list', 'aria-labelledby': 'list-title' });
+    this.listEl = null;
+    this.render();
+  }
+
+  /** Build the whole pane (also after a language change). */
+  render() {
+    const filterInput = h('input', {
+      id: 'list-filter',
+      type: 'search',
+      class: 'input',
+      value: this.filter,
+      autocomplete: 'off',
+      placeholder: t('list.filterPlaceholder'),
+      on: {
+        input: (e) => {
+          this.filter = e.target.value;
+          this.update();
+        },
+        keydown: (e) => {
+          if (e.key === 'Escape' && this.filter) {
+            e.stopPropagation();
+            e.target.value = '';
+            this.filter = '';
+            this.update();
+          }
+        },
+      },
+    });
+    this.listEl = h('ul', { class: 'conv-list', 'aria-labelledby': 'list-title' });
+    this.status = h('p', { class: 'list-status muted', role: 'status' });
+    this.el.replaceChildren(
+      h(
+        'header',
+        { class: 'pane-header' },
+        h('h1', { id: 'list-title', class: 'pane-title' }, t('list.title')),
+        h(
+          'div',
+          { class: 'header-actions' },
+          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.browseChannels'), title: t('list.browseChannels'), on: { click: () => this.ctx.browseChannels() } }, icon('#')),
+          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.newConversation'), title: t('list.newConversation'), on: { click: () => this.ctx.newConversation() } }, icon('+')),
+          h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('list.settings'), title: t('list.settings'), on: { click: (e) => this.follow(e, '/settings') } }, icon('⚙')),
+        ),
+      ),
+      h('div', { class: 'list-filter' }, h('label', { for: 'list-filter', class: 'visually-hidden' }, t('list.filterLabel')), filterInput),
+      h('nav', { class: 'list-scroll', 'aria-label': t('list.navLabel') }, this.listEl, this.status),
+    );
+    this.update();
+  }
+
+  /** Mark which conversation is open. */
+  setActive(id) {
+    if (this.activeId === id) return;
+    this.activeId = id;
+    for (const a of this.listEl.querySelectorAll('a.conv-item')) {
+      if (Number(a.dataset.id) === id) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
+  /** Re-render the items (filter text and header are kept, so focus stays). */
+  update() {
+    const focusedId = document.activeElement && document.activeElement.closest && this.listEl.contains(document.activeElement)
+      ? document.activeElement.dataset.id
+      : null;
+    const needle = this.filter.trim().toLowerCase();
+    const items = [];
+    for (const s of sortedSummaries()) {
+      const title = conversationTitle(s.conversation, s);
+      if (needle && !title.toLowerCase().includes(needle)) continue;
+      items.push(this.item(s, title));
+    }
+    this.listEl.replaceChildren(...items);
+    if (!state.listLoaded) this.status.textContent = t('list.loading');
+    else if (!items.length) this.status.textContent = needle ? t('list.noMatch') : t('list.empty');
+    else this.status.textContent = '';
+    if (focusedId) {
+      const again = this.listEl.querySelector(`a.conv-item[data-id="${CSS.escape(focusedId)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  item(s, title) {
+    const c = s.conversation;
+    const m = s.last_message;
+    let preview = '';
+    if (m) {
+      const text = m.deleted || m.text === null ? t('message.deleted') : plainPreview(m.text, 90);
+      const who = state.me && m.sender_id === state.me.id ? t('list.you') : c.kind === 'direct' ? '' : shortName(m.sender_id);
+      preview = who ? t('list.previewFrom', { name: who, text }) : text;
+    } else {
+      preview = c.topic || t('list.noMessages');
+    }
+    const when = c.last_activity_at ? (isToday(c.last_activity_at) ? formatTime(c.last_activity_at) : formatDay(c.last_activity_at, true)) : '';
+    const unread = s.unread_count > 0;
+    const kindIcon = c.kind === 'channel' ? (c.announcement ? '📣' : '#') : c.kind === 'group' ? '👥' : '👤';
+    const badge = unread
+      ? h('span', { class: ['badge', s.unread_mentions > 0 && 'badge-mention'], 'aria-hidden': 'true' }, s.unread_count > 999 ? '999+' : String(s.unread_count))
+      : null;
+    // The accessible name reads: title, unread count, preview.
+    const srUnread = unread ? tn('list.unread', s.unread_count) + (s.unread_mentions ? `, ${tn('list.mentions', s.unread_mentions)}` : '') : '';
+    const path = `/c/${c.id}`;
+    return h(
+      'li',
+      null,
+      h(
+        'a',
+        {
+          href: path,
+          class: ['conv-item', unread && 'unread'],
+          dataset: { id: c.id },
+          'aria-current': c.id === this.activeId ? 'page' : null,
+          on: { click: (e) => this.follow(e, path) },
+        },
+        h('span', { class: 'conv-kind', 'aria-hidden': 'true' }, kindIcon),
+        h(
+          'span',
+          { class: 'conv-main' },
+          h('span', { class: 'conv-top' }, h('span', { class: 'conv-name' }, title), when ? h('span', { class: 'conv-time muted' }, when) : null),
+          h('span', { class: 'conv-bottom' }, h('span', { class: 'conv-preview muted' }, preview), badge),
+          srUnread ? h('span', { class: 'visually-hidden' }, `, ${srUnread}`) : null,
+        ),
+      ),
+    );
+  }
+
+  /** In-app navigation for plain left clicks; modified clicks behave as links. */
+  follow(e, path) {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    this.ctx.navigate(path);
+  }
+}
