@@ -105,7 +105,7 @@ pub async fn demo(
     let print_logins = |url: &str| {
         println!();
         println!("Kontor demo: {}", demo::DEMO_ORG);
-        println!("  Open {url}");
+        println!("  Open {url} in a browser (or use `kontor login --server {url}`)");
         println!(
             "  {} people; {} messages added in this run",
             summary.users.len(),
