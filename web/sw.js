@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v1';
+const CACHE_NAME = 'kontor-shell-v2';
 
 const SHELL = [
   '/',

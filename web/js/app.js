@@ -9,7 +9,7 @@
 import * as api from './api.js';
 import { EventStream } from './events.js';
 import { h } from './dom.js';
-import { t, onLanguageChange, applyDocumentLanguage } from './i18n.js';
+import { t, onLanguageChange, applyDocumentLanguage, LANG_KEY } from './i18n.js';
 import { state, reset, subscribe, loadConversations, loadDirectory, applyEvent, totalUnread, rememberUsers, conversationTitle } from './state.js';
 import { renderLogin } from './views/login.js';
 import { ListPane } from './views/list.js';
@@ -335,8 +335,12 @@ function clearLocal() {
   online = true;
   renderBanner();
   try {
+    // The language is a choice for this browser, not the user's data: keep it,
+    // so the login page does not switch back after the next reload.
+    const lang = localStorage.getItem(LANG_KEY);
     localStorage.clear();
     sessionStorage.clear();
+    if (lang) localStorage.setItem(LANG_KEY, lang);
   } catch {
     // storage unavailable
   }

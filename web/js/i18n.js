@@ -346,7 +346,8 @@ const en = {
 /** German first: it is the default and the fallback. */
 export const dictionaries = { de, en };
 export const LANGUAGES = ['de', 'en'];
-const LANG_KEY = 'kontor.lang';
+/** localStorage key of the chosen language (kept across logouts: see app.js). */
+export const LANG_KEY = 'kontor.lang';
 
 let lang = pickLanguage();
 const listeners = new Set();
