@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v2';
+const CACHE_NAME = 'kontor-shell-v3';
 
 const SHELL = [
   '/',
@@ -33,6 +33,8 @@ const SHELL = [
   '/js/views/timeline.js',
   '/js/views/message.js',
   '/js/views/composer.js',
+  '/js/views/mention.js',
+  '/js/views/unread.js',
   '/js/views/thread.js',
   '/js/views/settings.js',
 ];

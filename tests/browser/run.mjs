@@ -25,6 +25,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { registerMentionUnreadTests } from './mention-unread.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -672,6 +673,8 @@ test('6 screenshots at 1280×800 and 390×844', async () => {
   for (const f of written) assert.ok(existsSync(path.join(SCREENSHOT_DIR, f)), f);
   console.log(`  info: ${written.length} screenshots in ${path.relative(process.cwd(), SCREENSHOT_DIR) || SCREENSHOT_DIR}`);
 });
+
+registerMentionUnreadTests(test, { shared, newContext, newPage, loginThroughForm, openConversation, timelineMessage, nodeApi, ANNA, BERND, RANDOM_CHANNEL, RUN_ID });
 
 // ---------------------------------------------------------------------------
 // Runner

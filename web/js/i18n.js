@@ -100,6 +100,10 @@ const de = {
   'composer.help': 'Eingabetaste sendet, Umschalt+Eingabe fügt eine neue Zeile ein.',
   'composer.send': 'Senden',
   'composer.tooLong': 'Die Nachricht ist zu lang (höchstens 16 KiB).',
+  'mention.label': 'Vorschläge für Erwähnungen',
+  'mention.channel': 'Alle in dieser Unterhaltung benachrichtigen',
+  'unread.jump': 'Zum ersten Ungelesenen',
+  'unread.new': 'Neu',
 
   'new.title': 'Neue Unterhaltung',
   'new.kind': 'Art',
@@ -269,6 +273,10 @@ const en = {
   'composer.help': 'Enter sends, Shift+Enter adds a new line.',
   'composer.send': 'Send',
   'composer.tooLong': 'The message is too long (at most 16 KiB).',
+  'mention.label': 'Mention suggestions',
+  'mention.channel': 'Notify everyone in this conversation',
+  'unread.jump': 'Jump to first unread',
+  'unread.new': 'New',
 
   'new.title': 'New conversation',
   'new.kind': 'Kind',

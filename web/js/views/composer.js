@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { h, icon, uid } from '../dom.js';
 import { t, errorText } from '../i18n.js';
 import { resolveMentions } from '../state.js';
+import { MentionPicker } from './mention.js';
 
 /** A transaction id: a UUID where available (secure contexts), else random hex. */
 export function newTxnId() {
@@ -46,6 +47,7 @@ export class Composer {
         input: () => this.onInput(),
       },
     });
+    this.mentions = disabled ? null : new MentionPicker(this.area, opts.conversationId, () => this.onInput());
     this.error = h('p', { class: 'form-error composer-error', role: 'alert' });
     this.button = h('button', {
       type: 'submit',
@@ -59,6 +61,7 @@ export class Composer {
       { class: ['composer', disabled && 'composer-disabled'], on: { submit: (e) => { e.preventDefault(); this.send(); } } },
       disabled ? h('p', { class: 'composer-note', role: 'note' }, opts.disabledReason) : null,
       h('label', { for: id, class: 'visually-hidden' }, opts.label),
+      this.mentions ? this.mentions.list : null,
       h('div', { class: 'composer-row' }, this.area, this.button),
       h('p', { id: `${id}-help`, class: 'visually-hidden' }, t('composer.help')),
       this.error,
@@ -71,6 +74,7 @@ export class Composer {
   }
 
   onKeyDown(e) {
+    if (this.mentions && this.mentions.onKeyDown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       this.send();
@@ -80,6 +84,7 @@ export class Composer {
   onInput() {
     this.error.textContent = '';
     this.autosize();
+    if (this.mentions) this.mentions.update();
     if (this.opts.onDraft) this.opts.onDraft(this.area.value);
     if (this.area.value.trim() && this.opts.onTyping) this.opts.onTyping();
   }
@@ -108,6 +113,7 @@ export class Composer {
       const msg = await api.sendMessage(this.opts.conversationId, body);
       // Only clear what was sent (the user may have typed on meanwhile).
       if (this.area.value === text) this.area.value = '';
+      if (this.mentions) this.mentions.close();
       if (this.opts.onDraft) this.opts.onDraft(this.area.value);
       this.autosize();
       this.opts.onSent(msg);

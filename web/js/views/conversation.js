@@ -10,6 +10,7 @@ import { MessageScope, applyDeleted, applyReaction } from './message.js';
 import { Timeline } from './timeline.js';
 import { Composer } from './composer.js';
 import { ThreadPanel } from './thread.js';
+import { UnreadJump } from './unread.js';
 
 const PAGE = 50;
 const TYPING_SHOW_MS = 6000;
@@ -42,11 +43,13 @@ export class ConversationView {
         await ensureUsers(page.messages.map((m) => m.sender_id));
         return { messages: page.messages.map((m) => this.upsert(m)), has_more: page.has_more };
       },
-      onScroll: () => this.checkRead(),
+      onScroll: () => { this.checkRead(); this.unread.onScroll(); },
+      onRender: () => this.unread && this.unread.decorate(),
       onDrop: (ids) => ids.forEach((mid) => {
         if (!this.thread || this.thread.root.id !== mid) this.store.delete(mid);
       }),
     });
+    this.unread = new UnreadJump(this.timeline, this.scope);
     this.el = h('div', { class: 'conv-wrap' });
     this.main = h('section', { class: 'pane pane-conv', 'aria-labelledby': `conv-title-${id}` });
     this.el.append(this.main);
@@ -68,6 +71,7 @@ export class ConversationView {
       this.status = 'ready';
       this.render();
       this.timeline.setMessages(page.messages.map((m) => this.upsert(m)), page.has_more);
+      this.unread.start(state.summaries.get(this.id));
       this.checkRead();
       if (this.needsCatchUp) {
         this.needsCatchUp = false;
@@ -375,7 +379,8 @@ export class ConversationView {
     this.timeline.renderAll();
     this.bottom = this.bottomBar();
     this.permKey = this.permissionKey();
-    this.main.replaceChildren(this.header, this.errorLine, this.timeline.el, this.typingLine, this.bottom);
+    this.unread.render();
+    this.main.replaceChildren(this.header, this.errorLine, this.unread.el, this.timeline.el, this.typingLine, this.bottom);
     this.renderHeader();
     this.renderTyping();
     if (this.thread) this.thread.render();

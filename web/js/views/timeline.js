@@ -26,8 +26,9 @@ export class Timeline {
    * @param {(ids: number[]) => void} [opts.onDrop] messages left the window
    * @param {boolean} [opts.daySeparators]
    */
-  constructor({ scope, loadOlder, onScroll, onDrop, label, daySeparators = true }) {
+  constructor({ scope, loadOlder, onScroll, onDrop, onRender, label, daySeparators = true }) {
     this.onDrop = onDrop;
+    this.onRender = onRender;
     this.scope = scope;
     this.loadOlder = loadOlder;
     this.onScrollCb = onScroll;
@@ -64,6 +65,7 @@ export class Timeline {
       frag.append(this.scope.render(m));
     }
     this.list.replaceChildren(frag);
+    if (this.onRender) this.onRender();
     this.renderOlderRow();
     if (atBottom) this.scrollToBottom();
     else this.el.scrollTop = top;
@@ -192,6 +194,7 @@ export class Timeline {
     if (first && first.classList.contains('day-sep') && first.dataset.day === prevDay) first.remove();
     this.list.prepend(frag);
     this.messages = batch.concat(this.messages);
+    if (this.onRender) this.onRender();
     // Keep the same messages under the reader's eyes.
     this.el.scrollTop = prevTop + (this.el.scrollHeight - prevHeight);
   }
@@ -215,6 +218,7 @@ export class Timeline {
     const first = this.messages[0];
     if (first && this.daySeparators) this.list.prepend(this.separator(first.created_at, dayKey(first.created_at)));
     this.hasOlder = true;
+    if (this.onRender) this.onRender();
     this.renderOlderRow();
   }
 
