@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v3';
+const CACHE_NAME = 'kontor-shell-v4';
 
 const SHELL = [
   '/',
@@ -25,6 +25,7 @@ const SHELL = [
   '/js/i18n.js',
   '/js/markdown.js',
   '/js/dom.js',
+  '/js/icons.js',
   '/js/state.js',
   '/js/views/login.js',
   '/js/views/list.js',

@@ -106,10 +106,7 @@ export function clear(el) {
   return el;
 }
 
-/** A decorative glyph hidden from assistive technology. */
-export function icon(glyph) {
-  return h('span', { class: 'icon', 'aria-hidden': 'true' }, glyph);
-}
+// Icons for controls live in icons.js (inline SVG, no font needed).
 
 let idCounter = 0;
 /** A unique id for label/aria wiring. */

@@ -3,7 +3,8 @@
 // txn_id (api.sendMessage retries the same txn_id once on network errors).
 
 import * as api from '../api.js';
-import { h, icon, uid } from '../dom.js';
+import { h, uid } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, errorText } from '../i18n.js';
 import { resolveMentions } from '../state.js';
 import { MentionPicker } from './mention.js';
@@ -55,7 +56,7 @@ export class Composer {
       'aria-label': t('composer.send'),
       title: t('composer.send'),
       disabled,
-    }, icon('➤'));
+    }, icon('send'));
     this.el = h(
       'form',
       { class: ['composer', disabled && 'composer-disabled'], on: { submit: (e) => { e.preventDefault(); this.send(); } } },

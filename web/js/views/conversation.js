@@ -3,7 +3,8 @@
 // message id, so the main timeline and the thread panel always agree.
 
 import * as api from '../api.js';
-import { h, icon } from '../dom.js';
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, tn, errorText } from '../i18n.js';
 import { state, conversationTitle, ensureUsers, markLocallyRead, shortName, applyEvent, scheduleListReload } from '../state.js';
 import { MessageScope, applyDeleted, applyReaction } from './message.js';
@@ -358,7 +359,7 @@ export class ConversationView {
       'aria-label': t('nav.back'),
       title: t('nav.back'),
       on: { click: (e) => { e.preventDefault(); this.ctx.navigate('/'); } },
-    }, icon('←'));
+    }, icon('back'));
     this.header = h('header', { class: 'pane-header conv-header' }, back, h('div', { class: 'conv-titles' }));
     this.errorLine = h('p', { class: 'view-error', role: 'alert' });
     this.typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });

@@ -3,7 +3,8 @@
 // (public channels to join). Both are modal <dialog>s: Escape closes them.
 
 import * as api from '../api.js';
-import { h, icon, uid, debounce, showDialog } from '../dom.js';
+import { h, uid, debounce, showDialog } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, tn, errorText } from '../i18n.js';
 import { state, rememberUsers } from '../state.js';
 
@@ -99,7 +100,7 @@ export function newConversationDialog({ onCreated }) {
               class: 'chip-remove',
               'aria-label': t('new.remove', { name: u.display_name }),
               on: { click: () => { toggle(u); searchInput.focus(); } },
-            }, icon('×'))),
+            }, icon('close'))),
         ),
       );
       const focusedId = resultList.contains(document.activeElement) ? document.activeElement.dataset.id : null;
@@ -113,7 +114,7 @@ export function newConversationDialog({ onCreated }) {
               'aria-pressed': selected.has(u.id),
               on: { click: () => toggle(u) },
             },
-            h('span', { class: 'pick-check', 'aria-hidden': 'true' }, selected.has(u.id) ? '✓' : ''),
+            h('span', { class: 'pick-check', 'aria-hidden': 'true' }, selected.has(u.id) ? icon('check') : null),
             h('span', { class: 'pick-name' }, u.display_name),
             h('span', { class: 'pick-sub muted' }, u.username))),
         ),
@@ -187,7 +188,7 @@ export function newConversationDialog({ onCreated }) {
       { class: 'dialog-body', on: { submit: onSubmit } },
       h('div', { class: 'dialog-head' },
         h('h2', { id: titleId, class: 'dialog-title' }, t('new.title')),
-        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('dialog.close'), on: { click: () => close() } }, icon('×'))),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('dialog.close'), on: { click: () => close() } }, icon('close'))),
       h('fieldset', { class: 'fieldset fieldset-inline' }, h('legend', null, t('new.kind')), kindRadios),
       nameField,
       channelFields,
@@ -256,7 +257,7 @@ export function browseChannelsDialog({ onOpen, onJoined }) {
         error.textContent = errorText(e);
       });
 
-    const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('dialog.close'), on: { click: () => close() } }, icon('×'));
+    const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('dialog.close'), on: { click: () => close() } }, icon('close'));
     queueMicrotask(() => closeBtn.focus());
     return h('div', { class: 'dialog-body' },
       h('div', { class: 'dialog-head' }, h('h2', { id: titleId, class: 'dialog-title' }, t('channels.title')), closeBtn),

@@ -1,7 +1,8 @@
 // The conversation list pane: header with actions, a quick filter and one
 // link per conversation (name, unread badge, preview), newest activity first.
 
-import { h, icon } from '../dom.js';
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, tn, formatTime, formatDay, isToday } from '../i18n.js';
 import { plainPreview } from '../markdown.js';
 import { state, sortedSummaries, conversationTitle, shortName } from '../state.js';
@@ -56,9 +57,9 @@ export class ListPane {
         h(
           'div',
           { class: 'header-actions' },
-          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.browseChannels'), title: t('list.browseChannels'), on: { click: () => this.ctx.browseChannels() } }, icon('#')),
-          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.newConversation'), title: t('list.newConversation'), on: { click: () => this.ctx.newConversation() } }, icon('+')),
-          h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('list.settings'), title: t('list.settings'), on: { click: (e) => this.follow(e, '/settings') } }, icon('⚙')),
+          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.browseChannels'), title: t('list.browseChannels'), on: { click: () => this.ctx.browseChannels() } }, icon('hash')),
+          h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.newConversation'), title: t('list.newConversation'), on: { click: () => this.ctx.newConversation() } }, icon('plus')),
+          h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('list.settings'), title: t('list.settings'), on: { click: (e) => this.follow(e, '/settings') } }, icon('settings')),
         ),
       ),
       h('div', { class: 'list-filter' }, h('label', { for: 'list-filter', class: 'visually-hidden' }, t('list.filterLabel')), filterInput),
@@ -112,7 +113,7 @@ export class ListPane {
     }
     const when = c.last_activity_at ? (isToday(c.last_activity_at) ? formatTime(c.last_activity_at) : formatDay(c.last_activity_at, true)) : '';
     const unread = s.unread_count > 0;
-    const kindIcon = c.kind === 'channel' ? (c.announcement ? '📣' : '#') : c.kind === 'group' ? '👥' : '👤';
+    const kindIcon = c.kind === 'channel' ? (c.announcement ? 'megaphone' : 'hash') : c.kind === 'group' ? 'users' : 'user';
     const badge = unread
       ? h('span', { class: ['badge', s.unread_mentions > 0 && 'badge-mention'], 'aria-hidden': 'true' }, s.unread_count > 999 ? '999+' : String(s.unread_count))
       : null;
@@ -131,7 +132,7 @@ export class ListPane {
           'aria-current': c.id === this.activeId ? 'page' : null,
           on: { click: (e) => this.follow(e, path) },
         },
-        h('span', { class: 'conv-kind', 'aria-hidden': 'true' }, kindIcon),
+        h('span', { class: 'conv-kind', 'aria-hidden': 'true' }, icon(kindIcon)),
         h(
           'span',
           { class: 'conv-main' },

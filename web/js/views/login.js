@@ -1,7 +1,8 @@
 // Login screen: username or email + password. The device name is "Web".
 
 import * as api from '../api.js';
-import { h, icon } from '../dom.js';
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, getLanguage, setLanguage, errorText } from '../i18n.js';
 
 /**
@@ -88,7 +89,7 @@ export function renderLogin({ onLoggedIn, notice = '' }) {
       { class: 'login-card' },
       h('div', { class: 'login-brand' }, h('img', { src: '/icon.svg', alt: '', width: '48', height: '48' }), h('span', null, 'Kontor')),
       h('h1', { id: 'login-title', class: 'login-title' }, t('login.title')),
-      notice ? h('p', { class: 'notice', role: 'status' }, icon('ℹ'), ' ', notice) : null,
+      notice ? h('p', { class: 'notice', role: 'status' }, icon('info'), ' ', notice) : null,
       form,
       h('div', { class: 'login-footer' }, langButton),
     ),

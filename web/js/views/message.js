@@ -7,7 +7,8 @@
 // edited, the edit draft, which reaction picker is open.
 
 import * as api from '../api.js';
-import { h, icon, confirmDialog } from '../dom.js';
+import { h, confirmDialog } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, tn, formatTime, formatDateTime } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
 import { state, userName, resolveMentions } from '../state.js';
@@ -126,7 +127,7 @@ export class MessageScope {
           title: t('reaction.add'),
           'aria-expanded': pickerOpen,
           on: { click: () => this.togglePicker(msg) },
-        }, icon('☺'))
+        }, icon('smile'))
         : null,
       !this.inThread && this.view.canPost()
         ? h('button', {
@@ -136,7 +137,7 @@ export class MessageScope {
           'aria-label': t('thread.reply'),
           title: t('thread.reply'),
           on: { click: () => this.view.openThread(msg) },
-        }, icon('💬'))
+        }, icon('reply'))
         : null,
       mine
         ? h('button', {
@@ -146,7 +147,7 @@ export class MessageScope {
           'aria-label': t('message.edit'),
           title: t('message.edit'),
           on: { click: () => this.startEdit(msg) },
-        }, icon('✎'))
+        }, icon('edit'))
         : null,
       canDelete
         ? h('button', {
@@ -156,7 +157,7 @@ export class MessageScope {
           'aria-label': t('message.delete'),
           title: t('message.delete'),
           on: { click: () => this.remove(msg) },
-        }, icon('🗑'))
+        }, icon('trash'))
         : null,
     );
   }
@@ -231,7 +232,7 @@ export class MessageScope {
     return h(
       'button',
       { type: 'button', class: 'thread-link', dataset: { key: 'thread' }, on: { click: () => this.view.openThread(msg) } },
-      icon('↳'),
+      icon('thread'),
       ' ',
       tn('thread.replies', msg.reply_count),
       last ? h('span', { class: 'muted' }, ` · ${last}`) : null,

@@ -1,7 +1,8 @@
 // Settings: language, my sessions (with revoke for the others), logout.
 
 import * as api from '../api.js';
-import { h, icon, confirmDialog } from '../dom.js';
+import { h, confirmDialog } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, getLanguage, setLanguage, formatDateTime, errorText } from '../i18n.js';
 import { state } from '../state.js';
 
@@ -36,7 +37,7 @@ export class SettingsView {
       'aria-label': t('nav.back'),
       title: t('nav.back'),
       on: { click: (e) => { e.preventDefault(); this.ctx.navigate('/'); } },
-    }, icon('←'));
+    }, icon('back'));
 
     const lang = getLanguage();
     const langChoice = (value, label) =>

@@ -3,7 +3,8 @@
 // wide screens, a full-width sheet on narrow ones (see style.css).
 
 import * as api from '../api.js';
-import { h, icon } from '../dom.js';
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { t, tn, errorText } from '../i18n.js';
 import { ensureUsers } from '../state.js';
 import { MessageScope } from './message.js';
@@ -81,7 +82,7 @@ export class ThreadPanel {
       'aria-label': t('thread.close'),
       title: t('thread.close'),
       on: { click: () => this.view.closeThread(true) },
-    }, icon('×'));
+    }, icon('close'));
     this.rootList = h('ol', { class: 'messages thread-root', 'aria-label': t('thread.rootLabel') }, this.scope.render(this.root));
     this.count = h('p', { class: 'thread-count muted' }, tn('thread.replies', this.root.reply_count));
     const parts = [

@@ -5,7 +5,8 @@
 // was used, or when the reader scrolled away and back to the bottom, or
 // when the first unread message came into view.
 
-import { h, icon } from '../dom.js';
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { t } from '../i18n.js';
 
 const MAX_PAGES = 20;
@@ -63,7 +64,7 @@ export class UnreadJump {
   render() {
     this.el.hidden = !this.visible;
     this.el.replaceChildren(this.visible
-      ? h('button', { type: 'button', class: 'btn unread-btn', disabled: this.busy, on: { click: () => this.jump() } }, icon('↑'), ' ', t('unread.jump'))
+      ? h('button', { type: 'button', class: 'btn unread-btn', disabled: this.busy, on: { click: () => this.jump() } }, icon('arrow-up'), ' ', t('unread.jump'))
       : null);
   }
 
