@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v4';
+const CACHE_NAME = 'kontor-shell-v5';
 
 const SHELL = [
   '/',
@@ -38,6 +38,7 @@ const SHELL = [
   '/js/views/unread.js',
   '/js/views/thread.js',
   '/js/views/settings.js',
+  '/js/views/nav.js',
 ];
 
 const SHELL_SET = new Set(SHELL);

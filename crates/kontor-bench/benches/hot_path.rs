@@ -6,35 +6,18 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+mod fixtures;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kontor_core::event::{Audience, Event};
-use kontor_core::ids::{ConversationId, EventSeq, MessageId, OrgId, SessionId, UserId};
-use kontor_core::model::{
-    Actor, ConversationFacts, ConversationKind, MemberRole, Message, OrgRole, Timestamp,
-};
+use kontor_core::ids::{ConversationId, EventSeq, OrgId, SessionId, UserId};
+use kontor_core::model::{Actor, MemberRole, OrgRole, Timestamp};
 use kontor_core::policy::{Action, authorize};
 use kontor_server::encoder::JsonEventEncoder;
 use kontor_server::hub::Hub;
 use kontor_storage::{CommittedEvent, EventEncoder};
 
-fn message(text_len: usize) -> Message {
-    Message {
-        id: MessageId(1_234_567),
-        conversation_id: ConversationId(42),
-        sender_id: UserId(7),
-        txn_id: "0b6f1f8e-4a0c-4a47-9b7e-3c1d2e5f6a7b".into(),
-        thread_root_id: None,
-        text: Some("Guten Morgen! Die Presse 4 läuft wieder. ".repeat(text_len / 40 + 1)),
-        mentions: vec![UserId(9)],
-        mentions_channel: false,
-        reactions: Vec::new(),
-        reply_count: 0,
-        last_reply_at: None,
-        created_at: Timestamp(1_795_000_000_000),
-        edited_at: None,
-        deleted_at: None,
-    }
-}
+use fixtures::{announcement_channel, member, message};
 
 fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode_event");
@@ -50,17 +33,8 @@ fn encode(c: &mut Criterion) {
 }
 
 fn permission(c: &mut Criterion) {
-    let actor = Actor {
-        user_id: UserId(7),
-        org_id: OrgId(1),
-        org_role: OrgRole::Member,
-    };
-    let facts = ConversationFacts {
-        org_id: OrgId(1),
-        kind: ConversationKind::Channel,
-        is_public: true,
-        announcement: true,
-    };
+    let actor = member();
+    let facts = announcement_channel();
     c.bench_function("authorize_post_announcement", |b| {
         b.iter(|| {
             authorize(

@@ -7,34 +7,21 @@
 
 use std::hint::black_box;
 
+mod fixtures;
+
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use kontor_core::event::Event;
-use kontor_core::ids::{ConversationId, EventSeq, MessageId, OrgId, UserId};
-use kontor_core::model::{
-    Actor, ConversationFacts, ConversationKind, MemberRole, Message, OrgRole, Timestamp,
-};
+use kontor_core::ids::EventSeq;
+use kontor_core::model::MemberRole;
 use kontor_core::policy::{Action, authorize};
 use kontor_server::encoder::JsonEventEncoder;
 use kontor_storage::EventEncoder;
 
+use fixtures::{announcement_channel, member, message};
+
 fn created(text_len: usize) -> Event {
     Event::MessageCreated {
-        message: Message {
-            id: MessageId(1_234_567),
-            conversation_id: ConversationId(42),
-            sender_id: UserId(7),
-            txn_id: "0b6f1f8e-4a0c-4a47-9b7e-3c1d2e5f6a7b".into(),
-            thread_root_id: None,
-            text: Some("x".repeat(text_len)),
-            mentions: vec![UserId(9)],
-            mentions_channel: false,
-            reactions: Vec::new(),
-            reply_count: 0,
-            last_reply_at: None,
-            created_at: Timestamp(1_795_000_000_000),
-            edited_at: None,
-            deleted_at: None,
-        },
+        message: message(text_len),
     }
 }
 
@@ -47,17 +34,8 @@ fn encode_event(event: Event) -> bytes::Bytes {
 
 #[library_benchmark]
 fn authorize_post() -> bool {
-    let actor = Actor {
-        user_id: UserId(7),
-        org_id: OrgId(1),
-        org_role: OrgRole::Member,
-    };
-    let facts = ConversationFacts {
-        org_id: OrgId(1),
-        kind: ConversationKind::Channel,
-        is_public: true,
-        announcement: true,
-    };
+    let actor = member();
+    let facts = announcement_channel();
     black_box(
         authorize(
             black_box(&actor),

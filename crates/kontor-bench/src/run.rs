@@ -120,7 +120,9 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
             "open-file limit is {limit}; connections beyond it will fail"
         ));
     }
-    let dir = tempdir()?;
+    // Removed when dropped, also when the run fails half-way.
+    let tmp = tempfile::Builder::new().prefix("kontor-bench-").tempdir()?;
+    let dir = tmp.path().to_owned();
     let fixture = seed::seed(&dir, args.clients, args.scenario, args.group_size).await?;
     report.conversations = fixture.conversations.len();
     let server = ServerUnderTest::start(&args.kontor, &dir).await?;
@@ -137,18 +139,8 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
     }
     report.server_rss_end_mib = mib(sys::process_rss_bytes(server.pid()));
     server.stop();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     Ok(report)
-}
-
-fn tempdir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "kontor-bench-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 fn targets(fixture: &Fixture, scenario: Layout) -> Vec<Target> {

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
-import { icon } from '../icons.js';
+import { backLink } from './nav.js';
 import { t, tn, errorText } from '../i18n.js';
 import { state, conversationTitle, ensureUsers, markLocallyRead, shortName, applyEvent, scheduleListReload } from '../state.js';
 import { MessageScope, applyDeleted, applyReaction } from './message.js';
@@ -353,13 +353,7 @@ export class ConversationView {
 
   /** Build the whole view (first time, after loading, after a language change). */
   render() {
-    const back = h('a', {
-      href: '/',
-      class: 'icon-btn back-btn',
-      'aria-label': t('nav.back'),
-      title: t('nav.back'),
-      on: { click: (e) => { e.preventDefault(); this.ctx.navigate('/'); } },
-    }, icon('back'));
+    const back = backLink((path) => this.ctx.navigate(path));
     this.header = h('header', { class: 'pane-header conv-header' }, back, h('div', { class: 'conv-titles' }));
     this.errorLine = h('p', { class: 'view-error', role: 'alert' });
     this.typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });

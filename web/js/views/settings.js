@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import { h, confirmDialog } from '../dom.js';
-import { icon } from '../icons.js';
+import { backLink } from './nav.js';
 import { t, getLanguage, setLanguage, formatDateTime, errorText } from '../i18n.js';
 import { state } from '../state.js';
 
@@ -31,13 +31,7 @@ export class SettingsView {
   }
 
   render() {
-    const back = h('a', {
-      href: '/',
-      class: 'icon-btn back-btn',
-      'aria-label': t('nav.back'),
-      title: t('nav.back'),
-      on: { click: (e) => { e.preventDefault(); this.ctx.navigate('/'); } },
-    }, icon('back'));
+    const back = backLink((path) => this.ctx.navigate(path));
 
     const lang = getLanguage();
     const langChoice = (value, label) =>
