@@ -1,16 +1,18 @@
 //! The load itself: one WebSocket per person that counts message frames and
-//! records their delivery latency, and senders that post over HTTP, either
+//! records their delivery latency, and senders that post over HTTP (or as
+//! `send` frames over their own socket, `--send-via ws`), either
 //! open-loop at a fixed rate (so latency under load is honest: it counts
 //! from when a message was due, not when a backed-up sender got to it) or
 //! closed-loop as fast as the server absorbs without building a backlog.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -67,8 +69,33 @@ pub async fn connect_receivers(
     recorder: Arc<Recorder>,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<JoinSet<()>> {
+    let (readers, _) = connect(url, tokens, counters, recorder, stop, false).await?;
+    Ok(readers)
+}
+
+/// Like [`connect_receivers`], and each socket can also post messages
+/// (`send` frames): the returned senders are in token order.
+pub async fn connect_senders(
+    url: &str,
+    tokens: Vec<String>,
+    counters: Arc<Counters>,
+    recorder: Arc<Recorder>,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<(JoinSet<()>, Vec<SocketSender>)> {
+    connect(url, tokens, counters, recorder, stop, true).await
+}
+
+async fn connect(
+    url: &str,
+    tokens: Vec<String>,
+    counters: Arc<Counters>,
+    recorder: Arc<Recorder>,
+    stop: Arc<AtomicBool>,
+    with_senders: bool,
+) -> anyhow::Result<(JoinSet<()>, Vec<SocketSender>)> {
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connecting = JoinSet::new();
+    let count = tokens.len();
     for (i, token) in tokens.into_iter().enumerate() {
         let gate = gate.clone();
         let url = url.to_owned();
@@ -87,22 +114,41 @@ pub async fn connect_receivers(
         });
     }
     let mut readers = JoinSet::new();
+    let mut senders: Vec<Option<SocketSender>> = (0..count).map(|_| None).collect();
     while let Some(done) = connecting.join_next().await {
-        let (i, mut ws) = done.context("connect task")??;
+        let (i, ws) = done.context("connect task")??;
         let counters = counters.clone();
         let recorder = recorder.clone();
         let stop = stop.clone();
+        let (mut sink, mut stream) = ws.split();
+        let (out_tx, mut out_rx) = mpsc::channel::<WsMessage>(SOCKET_OUTBOX);
+        let pending = Arc::new(Pending::default());
+        if with_senders {
+            senders[i] = Some(SocketSender {
+                outbox: out_tx.clone(),
+                pending: pending.clone(),
+            });
+        }
         readers.spawn(async move {
-            while let Some(msg) = ws.next().await {
+            while let Some(msg) = out_rx.recv().await {
+                if sink.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+        readers.spawn(async move {
+            while let Some(msg) = stream.next().await {
                 match msg {
                     Ok(WsMessage::Text(t)) => {
                         if let Some(sent) = stamp_of(t.as_bytes()) {
                             Counters::add(&counters.delivered, 1);
                             recorder.record(i, sent);
+                        } else if let Some((txn, ok)) = answer_of(t.as_str()) {
+                            pending.finish(&txn, ok);
                         }
                     }
                     Ok(WsMessage::Ping(p)) => {
-                        let _ = ws.send(WsMessage::Pong(p)).await;
+                        let _ = out_tx.try_send(WsMessage::Pong(p));
                     }
                     Ok(WsMessage::Close(_)) | Err(_) => break,
                     Ok(_) => {}
@@ -111,9 +157,92 @@ pub async fn connect_receivers(
             if !stop.load(Ordering::Relaxed) {
                 Counters::add(&counters.disconnects, 1);
             }
+            // Whoever still waits for an answer on this socket gets a failure.
+            pending.fail_all();
         });
     }
-    Ok(readers)
+    let senders = if with_senders {
+        senders.into_iter().flatten().collect()
+    } else {
+        Vec::new()
+    };
+    Ok((readers, senders))
+}
+
+/// Frames a socket's writer task may have queued.
+const SOCKET_OUTBOX: usize = 256;
+
+/// Sends on one socket that wait for their `sent` / `send_failed` answer,
+/// by `txn_id`.
+#[derive(Default)]
+struct Pending(Mutex<HashMap<String, oneshot::Sender<bool>>>);
+
+impl Pending {
+    fn wait(&self, txn: String) -> oneshot::Receiver<bool> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(txn, tx);
+        }
+        rx
+    }
+
+    fn finish(&self, txn: &str, ok: bool) {
+        let waiter = self.0.lock().ok().and_then(|mut map| map.remove(txn));
+        if let Some(tx) = waiter {
+            let _ = tx.send(ok);
+        }
+    }
+
+    fn fail_all(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
+/// Posts messages over one person's event socket.
+#[derive(Clone)]
+pub struct SocketSender {
+    outbox: mpsc::Sender<WsMessage>,
+    pending: Arc<Pending>,
+}
+
+impl SocketSender {
+    /// Send a `send` frame and wait for its answer: true when stored.
+    async fn post(&self, conversation: i64, txn: String, text: &str) -> bool {
+        let frame = format!(
+            "{{\"type\":\"send\",\"conversation_id\":{conversation},\"txn_id\":\"{txn}\",\"text\":\"{text}\"}}"
+        );
+        let answer = self.pending.wait(txn);
+        if self
+            .outbox
+            .send(WsMessage::Text(frame.into()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
+}
+
+/// The `txn_id` of a `sent` (true) or `send_failed` (false) frame.
+fn answer_of(frame: &str) -> Option<(String, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "type")]
+        kind: String,
+        txn_id: String,
+    }
+    if !frame.contains("\"sent\"") && !frame.contains("\"send_failed\"") {
+        return None;
+    }
+    let a: Answer = serde_json::from_str(frame).ok()?;
+    match a.kind.as_str() {
+        "sent" => Some((a.txn_id, true)),
+        "send_failed" => Some((a.txn_id, false)),
+        _ => None,
+    }
 }
 
 /// One message to post: where, as whom, and how many deliveries it owes.
@@ -123,6 +252,8 @@ pub struct Target {
     pub conversation: i64,
     /// Sender's token.
     pub token: String,
+    /// Sender's index among the people (their socket, for `send` frames).
+    pub sender: usize,
     /// Connected members (deliveries expected per message).
     pub recipients: u64,
 }
@@ -153,16 +284,29 @@ pub struct SendContext {
     pub recorder: Arc<Recorder>,
     /// Send → acknowledgement latency.
     pub ack_latency: Simple,
+    /// Per person, when messages go over the sockets instead of HTTP.
+    pub sockets: Vec<SocketSender>,
 }
 
 impl SendContext {
     async fn post(&self, k: u64, due_ns: u64) {
         let target = &self.targets[(k as usize) % self.targets.len()];
-        let body = format!(
-            "{{\"txn_id\":\"b{k}\",\"text\":\"{}\"}}",
-            message_text(due_ns, self.size)
-        );
+        let text = message_text(due_ns, self.size);
         let started = Instant::now();
+        if let Some(socket) = self.sockets.get(target.sender) {
+            if socket
+                .post(target.conversation, format!("b{k}"), &text)
+                .await
+            {
+                self.ack_latency.record(started.elapsed());
+                Counters::add(&self.counters.accepted, 1);
+                Counters::add(&self.counters.expected, target.recipients);
+            } else {
+                Counters::add(&self.counters.send_errors, 1);
+            }
+            return;
+        }
+        let body = format!("{{\"txn_id\":\"b{k}\",\"text\":\"{text}\"}}");
         let res = self
             .http
             .post(format!(

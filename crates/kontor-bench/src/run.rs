@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// The kontor binary (default: next to this one).
     #[arg(long, default_value_os_t = crate::server::default_binary())]
     pub kontor: PathBuf,
+    /// How messages are posted: `http` (one REST request each) or `ws`
+    /// (`send` frames over the sender's own event socket).
+    #[arg(long, value_enum, default_value_t = SendVia::Http)]
+    pub send_via: SendVia,
     /// channel: also run the bare fan-out probe and compare.
     #[arg(long)]
     pub probe: bool,
@@ -69,6 +73,16 @@ pub struct RunArgs {
     /// one process holds every idle connection).
     #[arg(skip)]
     pub helper: Option<PathBuf>,
+}
+
+/// The transport senders post messages over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SendVia {
+    /// `POST /api/v1/conversations/{id}/messages`.
+    Http,
+    /// `send` frames on the event socket.
+    Ws,
 }
 
 impl RunArgs {
@@ -163,6 +177,7 @@ fn targets(fixture: &Fixture, scenario: Layout) -> Vec<Target> {
             out.push(Target {
                 conversation: c.id,
                 token: fixture.people[s].token.clone(),
+                sender: s,
                 recipients,
             });
         }
@@ -227,7 +242,7 @@ async fn messaging(
 ) -> anyhow::Result<()> {
     let (counters, recorder, stop) = fresh_state(args);
     let tokens = fixture.people.iter().map(|p| p.token.clone()).collect();
-    let mut readers = load::connect_receivers(
+    let (mut readers, sockets) = load::connect_senders(
         &load::events_url(&server.url, "/api/v1/events"),
         tokens,
         counters.clone(),
@@ -235,6 +250,11 @@ async fn messaging(
         stop.clone(),
     )
     .await?;
+    let sockets = if args.send_via == SendVia::Ws {
+        sockets
+    } else {
+        Vec::new()
+    };
     let ctx = Arc::new(SendContext {
         base: server.url.clone(),
         http: reqwest::Client::builder()
@@ -245,6 +265,7 @@ async fn messaging(
         counters: counters.clone(),
         recorder: recorder.clone(),
         ack_latency: Simple::default(),
+        sockets,
     });
     let total = Duration::from_secs(args.warmup + args.duration);
     let (cpu, (accepted, delivered), seconds) = measure(

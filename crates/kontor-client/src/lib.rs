@@ -545,10 +545,41 @@ impl EventStream {
 
     /// Tell the members of a conversation I am typing.
     pub async fn typing(&mut self, conversation_id: i64) -> ClientResult<()> {
+        self.send_frame(&ClientFrame::Typing { conversation_id })
+            .await
+    }
+
+    /// Post a message over the socket instead of an HTTP request. Returns
+    /// once the frame is written; the answer is a later `sent` or
+    /// `send_failed` frame from [`EventStream::next`] naming `req.txn_id`.
+    pub async fn send_message(
+        &mut self,
+        conversation_id: i64,
+        req: &SendMessage,
+    ) -> ClientResult<()> {
+        self.send_frame(&ClientFrame::Send {
+            conversation_id,
+            txn_id: req.txn_id.clone(),
+            text: req.text.clone(),
+            thread_root_id: req.thread_root_id,
+            mentions: req.mentions.clone(),
+            mentions_channel: req.mentions_channel,
+        })
+        .await
+    }
+
+    /// Write one client frame.
+    pub async fn send_frame(&mut self, frame: &ClientFrame) -> ClientResult<()> {
         let text =
-            serde_json::json!({"type": "typing", "conversation_id": conversation_id}).to_string();
+            serde_json::to_string(frame).map_err(|e| ClientError::Transport(e.to_string()))?;
+        self.send_text(&text).await
+    }
+
+    /// Write a text frame as it is, e.g. to see how a server answers a
+    /// malformed one.
+    pub async fn send_text(&mut self, text: &str) -> ClientResult<()> {
         self.ws
-            .send(WsMessage::Text(text.into()))
+            .send(WsMessage::Text(text.to_owned().into()))
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))
     }

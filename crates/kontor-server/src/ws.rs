@@ -9,7 +9,10 @@
 //! 3. With `?after=<position>`, missed events are replayed first (only those
 //!    the user may see, in order), then `resumed`; or `resync_required` if
 //!    the position is too old or unknown.
-//! 4. Live events follow. Clients may send `{"type":"typing","conversation_id":N}`.
+//! 4. Live events follow. Clients may send `{"type":"typing","conversation_id":N}`
+//!    and post messages with `send` frames (see [`ClientFrame`]), each
+//!    answered by `sent` or `send_failed`; at most [`MAX_SENDS_IN_FLIGHT`]
+//!    are processed at once per socket.
 //!
 //! The server pings every 30 seconds. It closes connections silent for more
 //! than 75 seconds (`idle_timeout`; checked at each ping, so within 105
@@ -25,7 +28,10 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use kontor_core::ids::{ConversationId, EventSeq};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use kontor_core::ids::{ConversationId, EventSeq, MessageId, UserId};
+use kontor_core::model::Actor;
 use kontor_storage::Resume;
 use serde::Deserialize;
 use tokio::time::{Instant, timeout};
@@ -35,7 +41,9 @@ use crate::auth::{Authenticated, token_from_headers};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::service;
+use crate::service::messages::MessageSpec;
 use crate::state::AppState;
+use kontor_wire::requests::ClientFrame;
 use kontor_wire::{EventFrame, WireEvent, encode_frame};
 
 /// How often the server pings.
@@ -48,8 +56,13 @@ pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read chunk per connection, allocated for the socket's lifetime.
 pub const READ_CHUNK_BYTES: usize = 512;
-/// Largest frame a client may send; client frames are tiny.
-pub const MAX_CLIENT_FRAME_BYTES: usize = 4096;
+/// Largest frame a client may send: a `send` frame carries a message, so
+/// the limit is that of a REST request body.
+pub const MAX_CLIENT_FRAME_BYTES: usize = kontor_core::limits::MAX_REQUEST_BODY_BYTES;
+/// `send` frames one socket may have waiting for the storage writer. While
+/// that many are open the server stops reading the socket, which pushes
+/// back on the client instead of queueing without bound.
+pub const MAX_SENDS_IN_FLIGHT: usize = 32;
 
 /// Query of the event stream.
 #[derive(Deserialize, IntoParams)]
@@ -59,7 +72,9 @@ pub struct EventsParams {
     pub after: Option<i64>,
 }
 
-/// Open the live event stream (WebSocket). Frames are [`EventFrame`]s.
+/// Open the live event stream (WebSocket). Server frames are
+/// [`EventFrame`]s; client frames are [`ClientFrame`]s (`auth`, `typing`,
+/// `send`, at most 64 KiB each, at most 32 `send`s in flight per socket).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
     responses(
         (status = 101, description = "Switching to WebSocket; every frame is an EventFrame", body = EventFrame),
@@ -85,8 +100,9 @@ pub async fn events(
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME_BYTES)
         .max_frame_size(MAX_CLIENT_FRAME_BYTES)
-        // Client frames are tiny (auth, typing): a small read chunk keeps an
-        // idle connection cheap; larger frames still assemble across reads.
+        // Most client frames are tiny (auth, typing): a small read chunk
+        // keeps an idle connection cheap; larger frames (`send`) still
+        // assemble across reads.
         .read_buffer_size(READ_CHUNK_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
@@ -112,13 +128,6 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
         .is_some_and(|h| h.eq_ignore_ascii_case(host))
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientFrame {
-    Auth { token: String },
-    Typing { conversation_id: i64 },
 }
 
 fn frame(event: WireEvent) -> Message {
@@ -196,6 +205,7 @@ async fn connection(
     let user = auth.user.actor();
     let closer = sub.closer.clone();
     let mut closed = std::pin::pin!(closer.closed());
+    let mut sending = FuturesUnordered::new();
     loop {
         tokio::select! {
             biased;
@@ -210,23 +220,33 @@ async fn connection(
                     return;
                 }
             }
-            incoming = socket.recv() => {
+            Some(answer) = sending.next(), if !sending.is_empty() => {
+                if !send(&mut socket, frame(answer)).await {
+                    return;
+                }
+            }
+            incoming = socket.recv(), if sending.len() < MAX_SENDS_IN_FLIGHT => {
                 let Some(Ok(msg)) = incoming else { return };
                 last_heard = Instant::now();
                 match msg {
-                    Message::Text(text) => {
-                        if let Ok(ClientFrame::Typing { conversation_id }) = serde_json::from_str::<ClientFrame>(&text) {
+                    Message::Text(text) => match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(ClientFrame::Typing { conversation_id }) => {
                             let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
-                        } else {
+                        }
+                        Ok(ClientFrame::Send { conversation_id, txn_id, text, thread_root_id, mentions, mentions_channel }) => {
+                            let spec = OwnedSpec { txn_id, text, thread_root_id, mentions, mentions_channel };
+                            sending.push(post(state.clone(), user, ConversationId(conversation_id), spec));
+                        }
+                        Ok(ClientFrame::Auth { .. }) | Err(_) => {
                             let err = WireEvent::Error {
                                 code: "invalid_frame".into(),
-                                message: "expected {\"type\":\"typing\",\"conversation_id\":N}".into(),
+                                message: "expected a typing or send frame (see ClientFrame in the API document)".into(),
                             };
                             if !send(&mut socket, frame(err)).await {
                                 return;
                             }
                         }
-                    }
+                    },
                     Message::Close(_) => return,
                     _ => {}
                 }
@@ -243,6 +263,50 @@ async fn connection(
                 if !send(&mut socket, Message::Ping(bytes::Bytes::new())).await {
                     return;
                 }
+            }
+        }
+    }
+}
+
+/// The fields of a `send` frame, owned so the post can run beside the
+/// socket loop.
+struct OwnedSpec {
+    txn_id: String,
+    text: String,
+    thread_root_id: Option<i64>,
+    mentions: Vec<i64>,
+    mentions_channel: bool,
+}
+
+/// Post a message from a `send` frame and build the answer frame. Errors
+/// carry the same stable codes as the REST endpoint.
+async fn post(state: AppState, actor: Actor, conv: ConversationId, spec: OwnedSpec) -> WireEvent {
+    let result = service::messages::send(
+        &state,
+        actor,
+        conv,
+        MessageSpec {
+            txn_id: &spec.txn_id,
+            text: &spec.text,
+            thread_root_id: spec.thread_root_id.map(MessageId),
+            mentions: spec.mentions.into_iter().map(UserId).collect(),
+            mentions_channel: spec.mentions_channel,
+        },
+    )
+    .await;
+    match result {
+        Ok(out) => WireEvent::Sent {
+            txn_id: spec.txn_id,
+            conversation_id: conv.0,
+            message_id: out.message.id.0,
+            created: out.created,
+        },
+        Err(e) => {
+            let (_, code, message, _) = e.parts();
+            WireEvent::SendFailed {
+                txn_id: spec.txn_id,
+                code: code.into(),
+                message,
             }
         }
     }

@@ -155,9 +155,11 @@ pub struct ConversationSummary {
     pub peer_id: Option<i64>,
     /// Last message the caller has read.
     pub last_read_message_id: Option<i64>,
-    /// Messages from others after that.
+    /// Messages from others after that in the main timeline (thread
+    /// replies are read in their thread and not counted here).
     pub unread_count: u32,
-    /// Of those, how many mention the caller or everyone.
+    /// Messages from others after that which mention the caller (in the
+    /// timeline or a thread) or everyone (in the timeline).
     pub unread_mentions: u32,
     /// The latest message, for a preview.
     pub last_message: Option<Message>,
@@ -399,6 +401,27 @@ pub enum WireEvent {
     SessionRevoked {
         /// The session.
         session_id: i64,
+    },
+    /// A `send` frame was stored durably (the answer to it; the message
+    /// itself comes as `message_created`).
+    Sent {
+        /// The `txn_id` of the `send` frame.
+        txn_id: String,
+        /// Conversation.
+        conversation_id: i64,
+        /// The message's id.
+        message_id: i64,
+        /// False when this `txn_id` had already posted the message.
+        created: bool,
+    },
+    /// A `send` frame was refused; nothing was posted.
+    SendFailed {
+        /// The `txn_id` of the `send` frame.
+        txn_id: String,
+        /// Stable error code, as the REST API would give.
+        code: String,
+        /// Explanation.
+        message: String,
     },
     /// A client frame was not understood.
     Error {

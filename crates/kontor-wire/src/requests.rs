@@ -130,6 +130,47 @@ pub struct SendMessage {
     pub mentions_channel: bool,
 }
 
+/// A frame a client sends on the event socket (`/api/v1/events`).
+///
+/// `send` posts a message without an HTTP request per message: the socket
+/// is already authenticated, so it skips request parsing and the session
+/// lookup. The answer is a `sent` or `send_failed` frame naming the same
+/// `txn_id`; the message itself arrives as `message_created` like any other
+/// (possibly before `sent`). Retrying with the same `txn_id`, over either
+/// transport, never posts twice.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// First-frame authentication, for browsers (they cannot set headers).
+    Auth {
+        /// A `kt_` session token.
+        token: String,
+    },
+    /// I am typing in this conversation.
+    Typing {
+        /// Conversation.
+        conversation_id: i64,
+    },
+    /// Post a message or thread reply.
+    Send {
+        /// Conversation.
+        conversation_id: i64,
+        /// Client-chosen id (1–64 printable ASCII); also names the answer.
+        txn_id: String,
+        /// Markdown-subset source, at most 16 KiB.
+        text: String,
+        /// Reply in this message's thread.
+        #[serde(default)]
+        thread_root_id: Option<i64>,
+        /// Mentioned user ids (non-members are dropped).
+        #[serde(default)]
+        mentions: Vec<i64>,
+        /// `@channel`: notify everyone.
+        #[serde(default)]
+        mentions_channel: bool,
+    },
+}
+
 /// An edit.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]

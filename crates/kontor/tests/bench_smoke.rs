@@ -5,10 +5,20 @@
 use std::path::PathBuf;
 
 use kontor_bench::report::Report;
-use kontor_bench::run::{RunArgs, run};
+use kontor_bench::run::{RunArgs, SendVia, run};
 use kontor_bench::seed::Layout;
 
 async fn smoke(scenario: Layout, clients: usize, rate: f64, probe: bool) -> Report {
+    smoke_via(scenario, clients, rate, probe, SendVia::Http).await
+}
+
+async fn smoke_via(
+    scenario: Layout,
+    clients: usize,
+    rate: f64,
+    probe: bool,
+    send_via: SendVia,
+) -> Report {
     let args = RunArgs {
         scenario,
         clients,
@@ -21,6 +31,7 @@ async fn smoke(scenario: Layout, clients: usize, rate: f64, probe: bool) -> Repo
         group_size: 10,
         kontor: PathBuf::from(env!("CARGO_BIN_EXE_kontor")),
         probe,
+        send_via,
         helper: None,
     };
     let report = run(&args)
@@ -50,6 +61,11 @@ async fn every_scenario_delivers_everything_it_accepts() {
     assert_complete(&dm);
     assert_eq!(dm.conversations, 20);
     assert_eq!(dm.totals.expected, dm.totals.accepted * 2);
+
+    // The same over `send` frames on the senders' own sockets.
+    let dm_ws = smoke_via(Layout::Dm, 40, 0.0, false, SendVia::Ws).await;
+    assert_complete(&dm_ws);
+    assert_eq!(dm_ws.totals.expected, dm_ws.totals.accepted * 2);
 
     let groups = smoke(Layout::Groups, 40, 0.0, false).await;
     assert_complete(&groups);

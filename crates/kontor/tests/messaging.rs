@@ -108,7 +108,9 @@ async fn group_thread_reactions_edit_and_delete_are_seen_live() {
         .iter()
         .find(|c| c.conversation.id == group.id)
         .expect("listed");
-    assert_eq!((g.unread_count, g.unread_mentions), (2, 1));
+    // The root is unread; Bernd's reply is in the thread, which the
+    // timeline's unread count leaves out.
+    assert_eq!((g.unread_count, g.unread_mentions), (1, 1));
     // A reply to a reply lands in the root's thread, and posting marks the
     // conversation read for the poster.
     let (nested, _) = carla
@@ -566,4 +568,55 @@ async fn conversation_list_follows_activity_and_read_positions_stay_private() {
         |e| matches!(e, WireEvent::MessageCreated { message } if message.text.as_deref() == Some("marker")),
     )
     .await;
+}
+
+#[tokio::test]
+async fn unread_counts_the_timeline_and_mentions_wherever_they_are() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = group(&anna, "Lager", &[bernd_user.id.0]).await;
+    let unread = |list: Vec<kontor_client::kontor_wire::ConversationSummary>| {
+        let c = list
+            .into_iter()
+            .find(|c| c.conversation.id == conv.id)
+            .expect("listed");
+        (c.unread_count, c.unread_mentions)
+    };
+    let (root, _) = anna
+        .send(conv.id, &text("Inventur am Freitag"))
+        .await
+        .expect("root");
+    let reply = |t: &str, mentions: Vec<i64>, channel: bool| SendMessage {
+        thread_root_id: Some(root.id),
+        mentions,
+        mentions_channel: channel,
+        ..text(t)
+    };
+    for r in [
+        reply("Ich zähle Regal A", vec![], false),
+        reply("Regal B auch", vec![], false),
+        reply("@bernd übernimmst du C?", vec![bernd_user.id.0], false),
+        reply("@channel Treffpunkt Tor 2", vec![], true),
+    ] {
+        anna.send(conv.id, &r).await.expect("reply");
+    }
+    assert_eq!(
+        unread(bernd.conversations().await.expect("list")),
+        (1, 1),
+        "one timeline message; the personal mention in the thread counts"
+    );
+    let everyone = SendMessage {
+        mentions_channel: true,
+        mentions: vec![bernd_user.id.0],
+        ..text("@channel @bernd bitte alle kommen")
+    };
+    anna.send(conv.id, &everyone)
+        .await
+        .expect("channel mention");
+    assert_eq!(
+        unread(bernd.conversations().await.expect("list")),
+        (2, 2),
+        "a message mentioning both Bernd and everyone counts once"
+    );
 }

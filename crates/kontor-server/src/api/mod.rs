@@ -38,6 +38,7 @@ use crate::ws;
     components(schemas(
         kontor_wire::EventFrame,
         kontor_wire::WireEvent,
+        kontor_wire::requests::ClientFrame,
         crate::error::ErrorBody
     ))
 )]

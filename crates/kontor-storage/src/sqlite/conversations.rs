@@ -441,11 +441,17 @@ pub fn list_for_user(conn: &Connection, actor: &Actor) -> StoreResult<Vec<Conver
             },
         )?
         .collect::<Result<_, _>>()?;
+    // Unread counts the main timeline only (thread replies are read in
+    // their thread); mentions count wherever they are: personal ones by the
+    // mentions index, `@channel` ones in the timeline. Both walk only the
+    // messages after the read position.
     let mut unread_stmt = conn.prepare_cached(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.mentions_channel = 1 OR EXISTS \
-         (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = ?3) THEN 1 ELSE 0 END), 0) \
-         FROM messages m WHERE m.conversation_id = ?1 AND m.id > ?2 AND m.sender_id <> ?3 \
-         AND m.deleted_at IS NULL",
+        "SELECT COUNT(*), COALESCE(SUM(m.mentions_channel), 0) + (SELECT COUNT(*) FROM mentions x \
+         JOIN messages r ON r.id = x.message_id WHERE x.user_id = ?3 AND x.message_id > ?2 \
+         AND r.conversation_id = ?1 AND r.sender_id <> ?3 AND r.deleted_at IS NULL \
+         AND NOT (r.thread_root_id IS NULL AND r.mentions_channel = 1)) \
+         FROM messages m WHERE m.conversation_id = ?1 AND m.thread_root_id IS NULL AND m.id > ?2 \
+         AND m.sender_id <> ?3 AND m.deleted_at IS NULL",
     )?;
     let mut peer_stmt = conn.prepare_cached(
         "SELECT user_id FROM members WHERE conversation_id = ?1 AND user_id <> ?2 LIMIT 1",

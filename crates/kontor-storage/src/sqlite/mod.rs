@@ -35,7 +35,10 @@ pub use self::writer::{MAX_BATCH_JOBS, MAX_QUEUED_JOBS};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records how
 /// many have run. Never edit a released migration: append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_core.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_core.sql"),
+    include_str!("../../migrations/sqlite/0002_leaner_indexes.sql"),
+];
 
 /// Read connections in the pool; more than the cores we expect to have
 /// buys nothing for an embedded database.

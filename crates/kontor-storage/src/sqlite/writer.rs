@@ -39,16 +39,24 @@ pub(crate) struct Unit<'c> {
     pub conn: &'c Connection,
     encoder: &'c dyn EventEncoder,
     committed: Vec<CommittedEvent>,
+    /// The next stream position, read once per batch: the batch holds the
+    /// database's write lock, so no other writer (not even another
+    /// process) can take a position before it commits.
+    next_seq: Option<i64>,
 }
 
 impl Unit<'_> {
     /// Append an event to the log and queue it for live delivery once the
     /// batch commits. Returns its stream position.
     pub fn emit(&mut self, event: Event, now: Timestamp) -> StoreResult<EventSeq> {
-        let seq: i64 = self
-            .conn
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")?
-            .query_row([], |r| r.get(0))?;
+        let seq = match self.next_seq {
+            Some(seq) => seq,
+            None => self
+                .conn
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")?
+                .query_row([], |r| r.get(0))?,
+        };
+        self.next_seq = Some(seq + 1);
         let seq = EventSeq(seq);
         let frame = self.encoder.encode(seq, &event);
         let audience = event.audience();
@@ -200,6 +208,7 @@ fn commit_batch(
         conn: &tx,
         encoder,
         committed: Vec::new(),
+        next_seq: None,
     };
     let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
@@ -207,7 +216,7 @@ fn commit_batch(
         if broken.is_some() {
             continue;
         }
-        let mark = unit.committed.len();
+        let mark = (unit.committed.len(), unit.next_seq);
         if let Err(e) = run_cached(unit.conn, "SAVEPOINT job") {
             broken = Some(e.to_string());
             continue;
@@ -223,7 +232,10 @@ fn commit_batch(
         let end = if keep {
             run_cached(unit.conn, "RELEASE job")
         } else {
-            unit.committed.truncate(mark);
+            // Positions of rolled-back events are handed out again, so
+            // the log stays dense.
+            unit.committed.truncate(mark.0);
+            unit.next_seq = mark.1;
             run_cached(unit.conn, "ROLLBACK TO job")
                 .and_then(|()| run_cached(unit.conn, "RELEASE job"))
         };
