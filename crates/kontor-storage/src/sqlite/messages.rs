@@ -46,10 +46,22 @@ fn keep_members(
     Ok(out)
 }
 
-fn write_mentions(unit: &Unit<'_>, id: MessageId, users: &[UserId]) -> StoreResult<()> {
-    unit.conn
-        .prepare_cached("DELETE FROM mentions WHERE message_id = ?1")?
-        .execute(params![id.0])?;
+/// Replace a message's mentions. A new message has none to delete, so it
+/// skips that lookup (`replace = false`): the send path is the hot one.
+fn write_mentions(
+    unit: &Unit<'_>,
+    id: MessageId,
+    users: &[UserId],
+    replace: bool,
+) -> StoreResult<()> {
+    if replace {
+        unit.conn
+            .prepare_cached("DELETE FROM mentions WHERE message_id = ?1")?
+            .execute(params![id.0])?;
+    }
+    if users.is_empty() {
+        return Ok(());
+    }
     let mut stmt = unit
         .conn
         .prepare_cached("INSERT INTO mentions (message_id, user_id) VALUES (?1, ?2)")?;
@@ -113,7 +125,7 @@ pub fn send(
             now.0
         ])?;
     let id = MessageId(unit.conn.last_insert_rowid());
-    write_mentions(unit, id, &mentions)?;
+    write_mentions(unit, id, &mentions, false)?;
     if let Some(root) = thread_root_id {
         unit.conn
             .prepare_cached(
@@ -205,7 +217,7 @@ pub fn edit(
             "UPDATE messages SET body = ?1, mentions_channel = ?2, edited_at = ?3 WHERE id = ?4",
         )?
         .execute(params![edit.text, edit.mentions_channel, now.0, id.0])?;
-    write_mentions(unit, id, &mentions)?;
+    write_mentions(unit, id, &mentions, true)?;
     message.text = Some(edit.text.clone());
     message.mentions = mentions;
     message.mentions_channel = edit.mentions_channel;
