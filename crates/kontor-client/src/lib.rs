@@ -350,6 +350,14 @@ impl Client {
         v.ok_or_else(empty)
     }
 
+    /// Full-text search over the messages of my conversations.
+    pub async fn search(&self, params: &SearchParams) -> ClientResult<SearchResponse> {
+        let (_, v) = self
+            .call(Method::GET, "/api/v1/search", Some(params), None)
+            .await?;
+        v.ok_or_else(empty)
+    }
+
     /// Post a message; the flag is true when newly posted (false when the
     /// transaction id was already used).
     pub async fn send(&self, id: i64, req: &SendMessage) -> ClientResult<(Message, bool)> {

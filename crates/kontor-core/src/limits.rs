@@ -47,3 +47,13 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 /// one more is refused (`limit_exceeded`). Bounds the cost of computing a
 /// user's conversation list and resume filter.
 pub const MAX_CONVERSATIONS_PER_USER: usize = 10_000;
+/// Longest search query, in characters: a few words, not a document.
+pub const MAX_SEARCH_QUERY_CHARS: usize = 200;
+/// Default and largest number of search hits per page: each hit carries a
+/// snippet, so pages are smaller than history pages.
+pub const DEFAULT_SEARCH_PAGE: usize = 20;
+/// Largest search page.
+pub const MAX_SEARCH_PAGE: usize = 50;
+/// Deepest a search may page (hits skipped): ranking everything beyond this
+/// costs more than anyone reads; narrow the query instead.
+pub const MAX_SEARCH_OFFSET: usize = 1000;

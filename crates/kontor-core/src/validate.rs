@@ -207,6 +207,44 @@ pub fn page_size(raw: Option<u32>) -> DomainResult<usize> {
     }
 }
 
+/// A search query: not blank, at most `MAX_SEARCH_QUERY_CHARS`.
+pub fn search_query(raw: &str) -> DomainResult<&str> {
+    let q = raw.trim();
+    if q.is_empty() {
+        return Err(DomainError::invalid("q", "must not be blank"));
+    }
+    if q.chars().count() > MAX_SEARCH_QUERY_CHARS {
+        return Err(DomainError::invalid(
+            "q",
+            format!("must be at most {MAX_SEARCH_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(q)
+}
+
+/// A search page: size 1 to `MAX_SEARCH_PAGE` (default
+/// `DEFAULT_SEARCH_PAGE`), offset at most `MAX_SEARCH_OFFSET`.
+pub fn search_page(limit: Option<u32>, offset: Option<u32>) -> DomainResult<(usize, usize)> {
+    let limit = match limit {
+        None => DEFAULT_SEARCH_PAGE,
+        Some(n) if n >= 1 && (n as usize) <= MAX_SEARCH_PAGE => n as usize,
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_SEARCH_PAGE}"),
+            ));
+        }
+    };
+    let offset = offset.unwrap_or(0) as usize;
+    if offset > MAX_SEARCH_OFFSET {
+        return Err(DomainError::invalid(
+            "offset",
+            format!("must be at most {MAX_SEARCH_OFFSET}; narrow the search instead"),
+        ));
+    }
+    Ok((limit, offset))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

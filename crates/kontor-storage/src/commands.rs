@@ -138,3 +138,64 @@ pub struct HistoryPage {
     /// More exist beyond this page in the direction asked.
     pub has_more: bool,
 }
+
+/// How search hits are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SearchOrder {
+    /// Best match first (BM25), newest first among equals.
+    #[default]
+    Relevance,
+    /// Newest first.
+    Newest,
+}
+
+/// A search request. Only messages in the caller's conversations are ever
+/// considered.
+#[derive(Clone, Debug, Default)]
+pub struct SearchQuery {
+    /// The words to find (all of them).
+    pub text: String,
+    /// Only in this conversation.
+    pub conversation: Option<ConversationId>,
+    /// Only from this sender.
+    pub from: Option<UserId>,
+    /// Only messages posted at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only messages posted before this time.
+    pub until: Option<Timestamp>,
+    /// Order.
+    pub order: SearchOrder,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+}
+
+/// One hit: the message as it is now, and an excerpt around the match.
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    /// The message.
+    pub message: Message,
+    /// The excerpt, split into plain and matching parts.
+    pub snippet: Vec<crate::search::SnippetPart>,
+}
+
+/// A page of hits.
+#[derive(Clone, Debug)]
+pub struct SearchPage {
+    /// Hits in the order asked for.
+    pub hits: Vec<SearchHit>,
+    /// More hits exist after this page.
+    pub has_more: bool,
+}
+
+/// Progress of a search index rebuild.
+#[derive(Clone, Copy, Debug)]
+pub struct ReindexStep {
+    /// The last message indexed by this step; `None` when done.
+    pub last: Option<MessageId>,
+    /// Messages indexed by this step.
+    pub indexed: u64,
+    /// Live messages in total.
+    pub total: u64,
+}

@@ -20,6 +20,7 @@
 //! JSON; payloads are opaque bytes to it.
 
 pub mod commands;
+pub mod search;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -249,6 +250,17 @@ pub trait Storage: Send + Sync + 'static {
         id: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<HistoryPage>;
+    /// Messages the actor may read that match a full-text query.
+    async fn search(&self, actor: Actor, query: SearchQuery) -> StoreResult<SearchPage>;
+    /// One step of rebuilding the search index: `after = None` empties the
+    /// index and starts from the first message; pass the returned `last`
+    /// until it is `None`. Steps are separate transactions, so a running
+    /// server keeps writing in between and indexes its own new messages.
+    async fn reindex_step(
+        &self,
+        after: Option<MessageId>,
+        limit: usize,
+    ) -> StoreResult<ReindexStep>;
     /// Move the actor's read position forward to `message`.
     async fn mark_read(
         &self,

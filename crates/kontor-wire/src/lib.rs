@@ -25,6 +25,14 @@ pub fn time_string(t: Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// Parse an RFC 3339 time (as this API writes them) into a timestamp.
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+        .ok()
+        .map(Timestamp)
+}
+
 fn opt_time(t: Option<Timestamp>) -> Option<String> {
     t.map(time_string)
 }

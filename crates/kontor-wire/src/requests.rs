@@ -192,3 +192,58 @@ pub struct ReadPosition {
     /// The last message read; positions only move forward.
     pub message_id: i64,
 }
+
+/// A full-text search. Every word must match, in any German or English
+/// word form ("Häuser" finds "Haus", "running" finds "run") or as part of
+/// a German compound ("Sitzung" finds "Betriebsratssitzung"). Only
+/// messages in your conversations are searched.
+#[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// The words to find (1–200 characters).
+    pub q: String,
+    /// Only in this conversation.
+    pub conversation_id: Option<i64>,
+    /// Only messages from this user id.
+    pub from: Option<i64>,
+    /// Only messages posted at or after this time (RFC 3339).
+    pub since: Option<String>,
+    /// Only messages posted before this time (RFC 3339).
+    pub until: Option<String>,
+    /// `relevance` (default) or `date` (newest first).
+    pub sort: Option<String>,
+    /// Page size (1–50, default 20).
+    pub limit: Option<u32>,
+    /// Hits to skip (at most 1,000).
+    pub offset: Option<u32>,
+}
+
+/// A page of search hits.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct SearchResponse {
+    /// Hits in the order asked for.
+    pub hits: Vec<SearchHit>,
+    /// More hits follow (ask again with `offset` + `limit`).
+    pub has_more: bool,
+}
+
+/// One search hit.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct SearchHit {
+    /// The message as it is now (open it in context with its
+    /// `conversation_id`, `thread_root_id` and `id`).
+    pub message: crate::Message,
+    /// An excerpt around the first match, as parts to render as text; the
+    /// parts with `hit` are the matching words.
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// A piece of a snippet.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct SnippetPart {
+    /// Text exactly as written in the message.
+    pub text: String,
+    /// Whether it matched.
+    #[serde(default)]
+    pub hit: bool,
+}

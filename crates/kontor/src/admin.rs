@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use kontor_core::model::{Org, OrgRole};
 use kontor_server::Server;
 use kontor_server::service::accounts::{self, UserSpec};
+use kontor_server::service::search;
 
 use crate::cli::{AdminCommand, ConfigArgs, read_password};
 use crate::run::load_config;
@@ -30,6 +31,33 @@ async fn find_org(server: &Server, name: Option<&str>) -> anyhow::Result<Org> {
             }
         }
     }
+}
+
+/// Rebuild the search index batch by batch, showing progress on stderr
+/// (drawn only on a terminal) and the result on stdout.
+async fn reindex(server: &Server) -> anyhow::Result<()> {
+    let state = server.state();
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "indexing {bar:40} {pos}/{len} messages ({per_sec}, {eta} left)",
+        )?
+        .progress_chars("=> "),
+    );
+    let mut after = None;
+    let mut indexed = 0u64;
+    loop {
+        let step = search::reindex_step(state, after).await.map_err(api_err)?;
+        bar.set_length(step.total.max(indexed + step.indexed));
+        indexed += step.indexed;
+        bar.set_position(indexed);
+        match step.last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    bar.finish_and_clear();
+    println!("search index rebuilt: {indexed} messages indexed");
+    Ok(())
 }
 
 /// Run an admin command.
@@ -86,6 +114,7 @@ async fn run_on(server: &Server, command: AdminCommand) -> anyhow::Result<()> {
                 .map_err(api_err)?;
             println!("password of {} changed; all sessions ended", user.username);
         }
+        AdminCommand::Reindex => reindex(server).await?,
         AdminCommand::ListUsers { org } => {
             let orgs = match org {
                 Some(n) => vec![find_org(server, Some(&n)).await?],

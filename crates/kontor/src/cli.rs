@@ -146,6 +146,10 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Rebuild the full-text search index from the stored messages, with a
+    /// progress bar. Safe while a server runs: it indexes in batches, and
+    /// the server indexes its own new messages meanwhile.
+    Reindex,
     /// List users.
     ListUsers {
         /// Organisation name (default: all).

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod conversations;
 pub mod doc;
 pub mod messages;
+pub mod search;
 pub mod system;
 
 use axum::Router;
@@ -65,6 +66,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::get, messages::edit, messages::delete))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::mark_read))
+        .routes(routes!(search::search))
         .routes(routes!(ws::events))
         .routes(routes!(system::limits))
         .routes(routes!(system::healthz))

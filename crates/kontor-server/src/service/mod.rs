@@ -9,3 +9,4 @@
 pub mod accounts;
 pub mod conversations;
 pub mod messages;
+pub mod search;

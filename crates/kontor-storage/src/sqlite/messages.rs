@@ -10,7 +10,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::conversations::{authorized, role_of};
 use super::rows::{self, MESSAGE_COLS};
+use super::search;
 use super::writer::Unit;
+use crate::search::Terms;
 use crate::{
     HistoryCursor, HistoryPage, HistoryQuery, MessageEdit, NewMessage, SendOutcome, StoreResult,
 };
@@ -82,6 +84,7 @@ pub fn send(
     unit: &mut Unit<'_>,
     actor: &Actor,
     new: &NewMessage,
+    terms: &Terms,
     now: Timestamp,
 ) -> StoreResult<SendOutcome> {
     if let Some(existing) = by_txn(unit.conn, actor.user_id, &new.txn_id)? {
@@ -126,6 +129,7 @@ pub fn send(
         ])?;
     let id = MessageId(unit.conn.last_insert_rowid());
     write_mentions(unit, id, &mentions, false)?;
+    search::index(unit.conn, id, terms)?;
     if let Some(root) = thread_root_id {
         unit.conn
             .prepare_cached(
@@ -203,6 +207,7 @@ pub fn edit(
     actor: &Actor,
     id: MessageId,
     edit: &MessageEdit,
+    terms: &Terms,
     now: Timestamp,
 ) -> StoreResult<Message> {
     let mut message = readable(unit.conn, actor, id, |m| Action::EditMessage {
@@ -218,6 +223,8 @@ pub fn edit(
         )?
         .execute(params![edit.text, edit.mentions_channel, now.0, id.0])?;
     write_mentions(unit, id, &mentions, true)?;
+    search::unindex(unit.conn, id)?;
+    search::index(unit.conn, id, terms)?;
     message.text = Some(edit.text.clone());
     message.mentions = mentions;
     message.mentions_channel = edit.mentions_channel;
@@ -244,6 +251,7 @@ pub fn delete(
     if message.deleted_at.is_some() {
         return Ok(());
     }
+    search::unindex(unit.conn, id)?;
     unit.conn
         .prepare_cached(
             "UPDATE messages SET body = NULL, mentions_channel = 0, deleted_at = ?1 WHERE id = ?2",

@@ -15,6 +15,7 @@ mod events;
 mod messages;
 mod readers;
 mod rows;
+mod search;
 mod writer;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use self::readers::ReadPool;
 use self::writer::Writer;
+use crate::search::Analyzer;
 use crate::*;
 
 pub use self::writer::{MAX_BATCH_JOBS, MAX_QUEUED_JOBS};
@@ -38,7 +40,13 @@ pub use self::writer::{MAX_BATCH_JOBS, MAX_QUEUED_JOBS};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_core.sql"),
     include_str!("../../migrations/sqlite/0002_leaner_indexes.sql"),
+    include_str!("../../migrations/sqlite/0003_search.sql"),
 ];
+/// The schema version that created the search index: a database migrated
+/// past it at start-up gets its existing messages indexed.
+const SEARCH_INDEX_VERSION: usize = 3;
+/// Messages indexed per transaction when rebuilding the search index.
+pub const REINDEX_BATCH: usize = 1000;
 
 /// Read connections in the pool; more than the cores we expect to have
 /// buys nothing for an embedded database.
@@ -52,6 +60,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteStore {
     writer: Writer,
     readers: Arc<ReadPool>,
+    /// Search text analysis; runs before a write is queued, so stemming
+    /// never holds up the writer thread.
+    analyzer: Arc<Analyzer>,
 }
 
 /// The writer thread; join it after dropping the store to be sure the last
@@ -94,7 +105,8 @@ fn verify_durability(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
+/// Apply the migrations this database lacks; returns the version it had.
+fn migrate(conn: &mut Connection) -> StoreResult<usize> {
     let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let done = usize::try_from(done).unwrap_or(usize::MAX);
     if done > MIGRATIONS.len() {
@@ -111,6 +123,27 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         tx.commit()?;
         tracing::info!(version = i + 1, "applied database migration");
     }
+    Ok(done)
+}
+
+/// Index every existing message (after the search migration ran on a
+/// database that already had messages), batch by batch.
+fn build_search_index(conn: &mut Connection, analyzer: &Analyzer) -> StoreResult<()> {
+    let mut after = MessageId(0);
+    let mut indexed = 0u64;
+    loop {
+        let tx = conn.transaction()?;
+        let step = search::reindex_batch(&tx, analyzer, after, REINDEX_BATCH)?;
+        tx.commit()?;
+        match step {
+            Some((last, n)) => {
+                after = last;
+                indexed += n;
+            }
+            None => break,
+        }
+    }
+    tracing::info!(indexed, "indexed existing messages for search");
     Ok(())
 }
 
@@ -124,7 +157,11 @@ impl SqliteStore {
     ) -> StoreResult<(SqliteStore, WriterThread)> {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
-        migrate(&mut conn)?;
+        let had = migrate(&mut conn)?;
+        let analyzer = Arc::new(Analyzer::default());
+        if had > 0 && had < SEARCH_INDEX_VERSION {
+            build_search_index(&mut conn, &analyzer)?;
+        }
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
             let r = Connection::open_with_flags(
@@ -147,6 +184,7 @@ impl SqliteStore {
             SqliteStore {
                 writer,
                 readers: ReadPool::new(readers),
+                analyzer,
             },
             thread,
         ))
@@ -340,8 +378,9 @@ impl Storage for SqliteStore {
         new: NewMessage,
         now: Timestamp,
     ) -> StoreResult<SendOutcome> {
+        let terms = self.analyzer.terms(&new.text);
         self.writer
-            .write(move |u| messages::send(u, &actor, &new, now))
+            .write(move |u| messages::send(u, &actor, &new, &terms, now))
             .await
     }
 
@@ -352,8 +391,9 @@ impl Storage for SqliteStore {
         edit: MessageEdit,
         now: Timestamp,
     ) -> StoreResult<Message> {
+        let terms = self.analyzer.terms(&edit.text);
         self.writer
-            .write(move |u| messages::edit(u, &actor, id, &edit, now))
+            .write(move |u| messages::edit(u, &actor, id, &edit, &terms, now))
             .await
     }
 
@@ -390,6 +430,36 @@ impl Storage for SqliteStore {
     ) -> StoreResult<HistoryPage> {
         self.readers
             .read(move |c| messages::history(c, &actor, id, &query))
+            .await
+    }
+
+    async fn search(&self, actor: Actor, query: SearchQuery) -> StoreResult<SearchPage> {
+        let analyzer = self.analyzer.clone();
+        self.readers
+            .read(move |c| search::search(c, &analyzer, &actor, &query))
+            .await
+    }
+
+    async fn reindex_step(
+        &self,
+        after: Option<MessageId>,
+        limit: usize,
+    ) -> StoreResult<ReindexStep> {
+        let analyzer = self.analyzer.clone();
+        self.writer
+            .write(move |u| {
+                if after.is_none() {
+                    search::clear(u.conn)?;
+                }
+                let total = search::total_messages(u.conn)?;
+                let step =
+                    search::reindex_batch(u.conn, &analyzer, after.unwrap_or(MessageId(0)), limit)?;
+                Ok(ReindexStep {
+                    last: step.map(|s| s.0),
+                    indexed: step.map_or(0, |s| s.1),
+                    total,
+                })
+            })
             .await
     }
 
