@@ -14,6 +14,7 @@ pub mod load;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod search;
 pub mod seed;
 pub mod server;
 pub mod stats;

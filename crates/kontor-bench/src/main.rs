@@ -25,6 +25,15 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Fill a fresh server with many messages and measure search latency
+    /// and index size.
+    Search {
+        #[command(flatten)]
+        args: kontor_bench::search::SearchArgs,
+        /// Write the report as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a Markdown table of saved reports (for BENCHMARKS.md).
     Summary {
         /// Report files written by `run --out`.
@@ -62,6 +71,15 @@ async fn main() -> anyhow::Result<()> {
                 let name = name.unwrap_or_else(|| report.scenario.clone());
                 report.write(&dir, &name)?;
                 println!("wrote {}/{name}.json", dir.display());
+            }
+            Ok(())
+        }
+        Command::Search { args, out } => {
+            let report = kontor_bench::search::run(&args).await?;
+            print!("{}", report.table());
+            if let Some(path) = out {
+                std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+                println!("wrote {}", path.display());
             }
             Ok(())
         }
