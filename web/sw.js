@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v5';
+const CACHE_NAME = 'kontor-shell-v7';
 
 const SHELL = [
   '/',
@@ -23,6 +23,8 @@ const SHELL = [
   '/js/api.js',
   '/js/events.js',
   '/js/i18n.js',
+  '/js/lang/de.js',
+  '/js/lang/en.js',
   '/js/markdown.js',
   '/js/dom.js',
   '/js/icons.js',
@@ -36,7 +38,14 @@ const SHELL = [
   '/js/views/composer.js',
   '/js/views/mention.js',
   '/js/views/unread.js',
+  '/js/views/reveal.js',
+  '/js/views/search.js',
   '/js/views/thread.js',
+  '/js/views/details.js',
+  '/js/views/members.js',
+  '/js/views/people.js',
+  '/js/views/live.js',
+  '/js/views/typing.js',
   '/js/views/settings.js',
   '/js/views/nav.js',
 ];

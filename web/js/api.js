@@ -205,6 +205,14 @@ export async function sendMessage(id, body) {
   }
 }
 
+/**
+ * GET /search → SearchResponse {hits: [{message, snippet: [{text, hit}]}], has_more}.
+ * opts: {q, conversationId, from, since, until, sort ('relevance'|'date'), limit, offset}
+ */
+export function search({ q, conversationId, from, since, until, sort, limit, offset } = {}) {
+  return request('GET', '/search', { query: { q, conversation_id: conversationId, from, since, until, sort, limit, offset } });
+}
+
 /** GET /messages/{id} → Message. */
 export function message(id) {
   return request('GET', `/messages/${enc(id)}`);
@@ -228,4 +236,26 @@ export function addReaction(id, emoji) {
 /** DELETE /messages/{id}/reactions/{emoji} → 204 (idempotent). */
 export function removeReaction(id, emoji) {
   return request('DELETE', `/messages/${enc(id)}/reactions/${enc(emoji)}`);
+}
+
+// --- Conversation management -----------------------------------------------
+
+/** PATCH /conversations/{id} {name?, topic?, announcement?} → Conversation. */
+export function updateConversation(id, body) {
+  return request('PATCH', `/conversations/${enc(id)}`, { body });
+}
+
+/** POST /conversations/{id}/members {user_ids} → Member[] (the ones newly added). */
+export function addMembers(id, userIds) {
+  return request('POST', `/conversations/${enc(id)}/members`, { body: { user_ids: userIds } });
+}
+
+/** DELETE /conversations/{id}/members/{user_id} → 204 (yourself: leave). */
+export function removeMember(id, userId) {
+  return request('DELETE', `/conversations/${enc(id)}/members/${enc(userId)}`);
+}
+
+/** PUT /conversations/{id}/members/{user_id}/role {role} → 204. */
+export function setMemberRole(id, userId, role) {
+  return request('PUT', `/conversations/${enc(id)}/members/${enc(userId)}/role`, { body: { role } });
 }

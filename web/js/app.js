@@ -2,9 +2,11 @@
 //
 // Routes (the server answers every extension-less path with index.html):
 //   /            conversation list (on wide screens with an empty main pane)
-//   /c/<id>      a conversation
+//   /c/<id>      a conversation (?m=<message id>: shown in context, e.g. a search hit)
 //   /settings    settings
 // Views live in js/views/; shared state in js/state.js.
+// The message search is not a route: it replaces the list pane (and on
+// phones covers the main view: layout data-view="search") until closed.
 
 import * as api from './api.js';
 import { EventStream } from './events.js';
@@ -120,6 +122,10 @@ function startApp() {
   loggingOut = false;
   ui.list = new ListPane({
     navigate,
+    openSearch: () => openSearch(),
+    onSearchClosed: () => {
+      if (ui.layout) ui.layout.dataset.view = ui.current && ui.current.kind !== 'empty' ? 'main' : 'list';
+    },
     newConversation: () =>
       newConversationDialog({
         onCreated: async (conv) => {
@@ -137,7 +143,9 @@ function startApp() {
       }),
   });
   ui.mainSlot = h('div', { class: 'main-slot' });
-  ui.layout = h('div', { class: 'layout', dataset: { view: 'list' } }, ui.list.el, ui.mainSlot);
+  // One level-one heading for every screen size (on phones only one pane shows).
+  const appTitle = h('h1', { class: 'visually-hidden' }, 'Kontor');
+  ui.layout = h('div', { class: 'layout', dataset: { view: 'list' } }, appTitle, ui.list.el, ui.mainSlot);
   screen.replaceChildren(ui.layout);
   ui.current = null;
   if (ui.unsubscribe) ui.unsubscribe();
@@ -152,7 +160,7 @@ function startApp() {
 // --- routing -------------------------------------------------------------------
 
 function navigate(path) {
-  if (location.pathname !== path) history.pushState(null, '', path);
+  if (location.pathname + location.search !== path) history.pushState(null, '', path);
   applyRoute({ focus: true });
 }
 
@@ -163,15 +171,20 @@ function applyRoute({ focus }) {
   const previous = ui.current;
   if (conv) {
     const id = Number(conv[1]);
-    if (!(previous && previous.kind === 'conv' && previous.view.id === id)) {
-      const view = new ConversationView(id, { navigate, events });
-      setMain({ kind: 'conv', view });
-      view.load().then(() => {
-        if (focus && ui.current && ui.current.view === view) view.focusStart();
-      });
-    }
+    const target = Number(new URLSearchParams(location.search).get('m')) || null;
+    // Shown first: revealing a message focuses it, which needs it visible.
     ui.layout.dataset.view = 'main';
     ui.list.setActive(id);
+    if (!(previous && previous.kind === 'conv' && previous.view.id === id)) {
+      const view = new ConversationView(id, { navigate, events, openSearch });
+      setMain({ kind: 'conv', view });
+      view.revealAfterLoad = target;
+      view.load().then(() => {
+        if (focus && !target && ui.current && ui.current.view === view) view.focusStart();
+      });
+    } else if (target) {
+      previous.view.reveal(target);
+    }
   } else if (path === '/settings' || path === '/settings/') {
     if (!(previous && previous.kind === 'settings')) {
       const view = new SettingsView({ navigate, logout });
@@ -187,10 +200,7 @@ function applyRoute({ focus }) {
     ui.layout.dataset.view = 'list';
     ui.list.setActive(null);
     // Coming back from a conversation (narrow screens): focus its entry.
-    if (focus && previous && previous.kind === 'conv') {
-      const item = ui.list.el.querySelector(`a.conv-item[data-id="${previous.view.id}"]`);
-      if (item) item.focus();
-    }
+    if (focus && previous && previous.kind === 'conv') ui.list.focusReturn(previous.view.id);
   }
   updateTitle();
 }
@@ -275,11 +285,33 @@ function renderBanner() {
   banner.textContent = show ? t('app.offline') : '';
 }
 
+// --- search ----------------------------------------------------------------------------
+
+/**
+ * Open the message search. `scoped`: only in the open conversation (its
+ * header button); Ctrl+K and "/" offer that filter unticked.
+ */
+function openSearch({ scoped = false } = {}) {
+  if (!ui.list) return;
+  const cur = ui.current;
+  const conversationId = cur && cur.kind === 'conv' && cur.view.status === 'ready' ? cur.view.id : null;
+  ui.list.openSearch({ conversationId, scoped });
+  ui.layout.dataset.view = 'search';
+}
+
 // --- keyboard ------------------------------------------------------------------------
 
 function onGlobalKeyDown(e) {
-  if (e.key !== 'Escape' || e.defaultPrevented) return;
-  if (document.querySelector('dialog[open]')) return; // the dialog handles it
+  if (e.defaultPrevented || document.querySelector('dialog[open]')) return; // a dialog handles its keys
+  const mod = e.ctrlKey || e.metaKey;
+  const typing = e.target instanceof Element && e.target.closest('input, textarea, select, [contenteditable]:not([contenteditable="false"])');
+  // Ctrl+K (Cmd+K) anywhere, "/" outside text fields: the message search.
+  if (ui.list && ((mod && !e.altKey && !e.shiftKey && (e.key || '').toLowerCase() === 'k') || (e.key === '/' && !mod && !e.altKey && !typing))) {
+    e.preventDefault();
+    openSearch();
+    return;
+  }
+  if (e.key !== 'Escape') return;
   const view = ui.current && ui.current.view;
   if (view && view.handleEscape && view.handleEscape()) e.preventDefault();
 }

@@ -16,9 +16,14 @@ const ICONS = {
     ['path', { d: 'M12 2.5v4 M12 17.5v4 M2.5 12h4 M17.5 12h4 M5.3 5.3l2.8 2.8 M15.9 15.9l2.8 2.8 M5.3 18.7l2.8-2.8 M15.9 8.1l2.8-2.8' }],
   ],
   plus: [['path', { d: 'M12 5v14 M5 12h14' }]],
+  search: [
+    ['circle', { cx: 10.5, cy: 10.5, r: 6.5 }],
+    ['path', { d: 'M15.5 15.5L20.5 20.5' }],
+  ],
   hash: [['path', { d: 'M4 9h16 M4 15h16 M10 4L8 20 M16 4l-2 16' }]],
   back: [['path', { d: 'M19 12H5 M11 6l-6 6 6 6' }]],
   'arrow-up': [['path', { d: 'M12 19V5 M6 11l6-6 6 6' }]],
+  'arrow-down': [['path', { d: 'M12 5v14 M6 13l6 6 6-6' }]],
   close: [['path', { d: 'M6 6l12 12 M18 6L6 18' }]],
   check: [['path', { d: 'M5 12.5l4.5 4.5L19 7.5' }]],
   smile: [

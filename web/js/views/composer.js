@@ -61,7 +61,7 @@ export class Composer {
       'form',
       { class: ['composer', disabled && 'composer-disabled'], on: { submit: (e) => { e.preventDefault(); this.send(); } } },
       disabled ? h('p', { class: 'composer-note', role: 'note' }, opts.disabledReason) : null,
-      h('label', { for: id, class: 'visually-hidden' }, opts.label),
+      this.labelEl = h('label', { for: id, class: 'visually-hidden' }, opts.label),
       this.mentions ? this.mentions.list : null,
       h('div', { class: 'composer-row' }, this.area, this.button),
       h('p', { id: `${id}-help`, class: 'visually-hidden' }, t('composer.help')),
@@ -72,6 +72,11 @@ export class Composer {
 
   focus() {
     if (!this.area.disabled) this.area.focus();
+  }
+
+  /** The conversation was renamed (or a name arrived). */
+  setLabel(text) {
+    if (this.labelEl.textContent !== text) this.labelEl.textContent = text;
   }
 
   onKeyDown(e) {

@@ -1,20 +1,25 @@
 // The conversation view: header, message timeline, typing line, composer,
-// and (when open) the thread panel. It owns one canonical object per
-// message id, so the main timeline and the thread panel always agree.
+// and (when open) one side panel: a thread or the details and members. It
+// owns one canonical object per message id, so the main timeline and the
+// thread panel always agree. Live events are applied in live.js.
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
+import { icon } from '../icons.js';
 import { backLink } from './nav.js';
 import { t, tn, errorText } from '../i18n.js';
-import { state, conversationTitle, ensureUsers, markLocallyRead, shortName, applyEvent, scheduleListReload } from '../state.js';
-import { MessageScope, applyDeleted, applyReaction } from './message.js';
+import { state, conversationTitle, ensureUsers, markLocallyRead, applyEvent, scheduleListReload, notify } from '../state.js';
+import { MessageScope } from './message.js';
 import { Timeline } from './timeline.js';
 import { Composer } from './composer.js';
 import { ThreadPanel } from './thread.js';
+import { DetailsPanel } from './details.js';
 import { UnreadJump } from './unread.js';
+import { TypingLine } from './typing.js';
+import { applyLiveEvent } from './live.js';
+import { revealMessage } from './reveal.js';
 
 const PAGE = 50;
-const TYPING_SHOW_MS = 6000;
 
 export class ConversationView {
   /**
@@ -22,6 +27,7 @@ export class ConversationView {
    * @param {object} ctx
    * @param {(path: string) => void} ctx.navigate
    * @param {import('../events.js').EventStream} ctx.events
+   * @param {(opts: {scoped: boolean}) => void} ctx.openSearch  the message search, for this conversation
    */
   constructor(id, ctx) {
     this.id = id;
@@ -31,16 +37,17 @@ export class ConversationView {
     this.loadError = null;
     this.store = new Map(); // message id → canonical Message
     this.draft = '';
-    this.typing = new Map(); // user id → timer
+    this.typing = new TypingLine();
     this.lastMarked = 0;
-    this.thread = null;
+    this.panel = null; // ThreadPanel | DetailsPanel
     this.destroyed = false;
+    this.revealAfterLoad = null; // message id to show once loaded (reveal.js)
     this.scope = new MessageScope(this, { inThread: false, prefix: 'm' });
     this.timeline = new Timeline({
       scope: this.scope,
       label: t('conv.messages'),
-      loadOlder: async (before) => {
-        const page = await api.history(this.id, { before, limit: PAGE });
+      loadPage: async (query) => {
+        const page = await api.history(this.id, { limit: PAGE, ...query });
         await ensureUsers(page.messages.map((m) => m.sender_id));
         return { messages: page.messages.map((m) => this.upsert(m)), has_more: page.has_more };
       },
@@ -59,6 +66,16 @@ export class ConversationView {
     this.render();
   }
 
+  /** The open thread panel, if any. */
+  get thread() {
+    return this.panel instanceof ThreadPanel ? this.panel : null;
+  }
+
+  /** The open details panel, if any. */
+  get details() {
+    return this.panel instanceof DetailsPanel ? this.panel : null;
+  }
+
   // --- data ----------------------------------------------------------------
 
   async load() {
@@ -74,6 +91,10 @@ export class ConversationView {
       this.timeline.setMessages(page.messages.map((m) => this.upsert(m)), page.has_more);
       this.unread.start(state.summaries.get(this.id));
       this.checkRead();
+      if (this.revealAfterLoad) {
+        this.reveal(this.revealAfterLoad);
+        this.revealAfterLoad = null;
+      }
       if (this.needsCatchUp) {
         this.needsCatchUp = false;
         this.catchUp();
@@ -81,6 +102,8 @@ export class ConversationView {
       if (this.thread) {
         this.thread.root = this.store.get(this.thread.root.id) || this.upsert(this.thread.root);
         this.thread.load();
+      } else if (this.details) {
+        this.details.load();
       }
     } catch (e) {
       if (this.destroyed) return;
@@ -97,11 +120,15 @@ export class ConversationView {
       return undefined;
     }
     if (this.status !== 'ready') return this.load();
+    if (this.details) this.details.load();
+    // A detached window (scrolled far back) has nothing to append; "Jump to
+    // latest" loads what is new.
+    if (this.timeline.hasNewer) return undefined;
     try {
       const page = await api.history(this.id, { after: this.timeline.newestId() || undefined, limit: 200 });
       if (page.has_more) return this.load();
       await ensureUsers(page.messages.map((m) => m.sender_id));
-      for (const m of page.messages) this.timeline.add(this.upsert(m));
+      this.timeline.addAll(page.messages.filter((m) => !this.store.has(m.id)).map((m) => this.upsert(m)));
       this.checkRead();
     } catch {
       // The next event or reconnect tries again.
@@ -158,42 +185,73 @@ export class ConversationView {
     }, 8000);
   }
 
-  openThread(msg) {
-    const opener = document.activeElement;
-    if (this.thread && this.thread.root.id === msg.id) {
-      this.thread.focus();
-      return;
+  /** Show a message in context (search hits, ?m= links); waits for the load. */
+  reveal(id) {
+    if (this.status !== 'ready') {
+      this.revealAfterLoad = id;
+      return Promise.resolve(false);
     }
-    this.closeThread(false);
-    this.thread = new ThreadPanel(this, msg, opener);
-    this.el.append(this.thread.el);
-    this.el.classList.add('has-thread');
-    this.thread.load();
-    this.thread.focus();
+    return revealMessage(this, id);
   }
 
-  closeThread(restoreFocus = true) {
-    if (!this.thread) return false;
-    const { opener } = this.thread;
-    this.thread.destroy();
-    this.thread.el.remove();
-    this.thread = null;
-    this.el.classList.remove('has-thread');
+  /** Open (or focus) the thread of a root message; resolves once its replies loaded. */
+  openThread(msg) {
+    if (this.thread && this.thread.root.id === msg.id) {
+      this.thread.focus();
+      return this.thread.job;
+    }
+    return this.openPanel(new ThreadPanel(this, msg, document.activeElement));
+  }
+
+  /** Open the details and members panel, or close it when it is open. */
+  toggleDetails() {
+    if (this.details) this.closePanel(true);
+    else this.openPanel(new DetailsPanel(this, document.activeElement));
+  }
+
+  openPanel(panel) {
+    this.closePanel(false);
+    this.panel = panel;
+    this.el.append(panel.el);
+    this.el.classList.add('has-panel');
+    this.updateDetailsButton();
+    const job = panel.load();
+    panel.focus();
+    return job;
+  }
+
+  closePanel(restoreFocus = true) {
+    const panel = this.panel;
+    if (!panel) return false;
+    panel.destroy();
+    panel.el.remove();
+    this.panel = null;
+    this.el.classList.remove('has-panel');
+    this.updateDetailsButton();
     if (restoreFocus) {
-      if (opener && opener.isConnected) opener.focus();
+      if (panel.opener && panel.opener.isConnected) panel.opener.focus();
       else if (this.composer) this.composer.focus();
     }
     return true;
+  }
+
+  /** Used by the thread panel's close button. */
+  closeThread(restoreFocus = true) {
+    return this.thread ? this.closePanel(restoreFocus) : false;
   }
 
   /** A message was created (live event or our own send). */
   ingestCreated(m) {
     if (this.store.has(m.id)) return;
     const msg = this.upsert(m);
-    this.stopTyping(m.sender_id);
+    this.typing.stop(m.sender_id);
     const mine = state.me && m.sender_id === state.me.id;
     if (m.thread_root_id === null || m.thread_root_id === undefined) {
-      this.timeline.add(msg, { stick: mine });
+      // Not kept when the reader is far back in history (a detached window).
+      if (!this.timeline.add(msg, { stick: mine })) {
+        this.store.delete(msg.id);
+        return;
+      }
     } else {
       const root = this.store.get(m.thread_root_id);
       if (root && (!root.last_reply_at || Date.parse(m.created_at) > Date.parse(root.last_reply_at))) {
@@ -202,6 +260,7 @@ export class ConversationView {
         this.messageChanged(root);
       }
       if (this.thread && this.thread.root.id === m.thread_root_id) this.thread.add(msg, mine);
+      else this.store.delete(msg.id); // replies are kept only while their thread is open
     }
     if (!state.users.has(m.sender_id)) ensureUsers([m.sender_id]).then(() => this.messageChanged(msg)).catch(() => {});
     this.checkRead();
@@ -216,76 +275,7 @@ export class ConversationView {
   // --- live events -----------------------------------------------------------
 
   onEvent(frame) {
-    const cid = frame.conversation_id ?? (frame.message && frame.message.conversation_id) ?? (frame.conversation && frame.conversation.id);
-    if (cid !== this.id || this.status !== 'ready') return;
-    const me = state.me ? state.me.id : null;
-    switch (frame.type) {
-      case 'message_created':
-        this.ingestCreated(frame.message);
-        break;
-      case 'message_edited': {
-        const known = this.store.get(frame.message.id);
-        if (known) this.messageChanged(this.upsert(frame.message));
-        break;
-      }
-      case 'message_deleted': {
-        const known = this.store.get(frame.message_id);
-        if (known) {
-          applyDeleted(known);
-          this.messageChanged(known);
-        }
-        const root = frame.thread_root_id && this.store.get(frame.thread_root_id);
-        if (root) {
-          // The server lowers the root's reply count; fetch its new state.
-          api.message(root.id).then((fresh) => this.messageChanged(this.upsert(fresh))).catch(() => {});
-        }
-        break;
-      }
-      case 'reaction_changed': {
-        const known = this.store.get(frame.message_id);
-        if (known && !known.deleted) {
-          applyReaction(known, frame.user_id, frame.emoji, frame.added);
-          this.messageChanged(known);
-        }
-        break;
-      }
-      case 'typing':
-        if (frame.user_id !== me) this.startTyping(frame.user_id);
-        break;
-      case 'conversation_updated':
-        this.detail.conversation = { ...this.detail.conversation, ...frame.conversation };
-        this.renderHeader();
-        this.updatePermissions();
-        break;
-      case 'member_added':
-        if (frame.user_id === me) this.reloadDetail();
-        else {
-          this.detail.conversation.member_count += 1;
-          this.renderHeader();
-        }
-        break;
-      case 'member_removed':
-        if (frame.user_id === me) {
-          if (this.detail.conversation.is_public) this.reloadDetail();
-          else {
-            this.status = 'missing';
-            this.loadError = null;
-            this.closeThread(false);
-            this.render();
-          }
-        } else {
-          this.detail.conversation.member_count = Math.max(0, this.detail.conversation.member_count - 1);
-          this.renderHeader();
-        }
-        break;
-      case 'member_role_changed':
-        if (frame.user_id === me) {
-          this.detail.role = frame.role;
-          this.updatePermissions();
-        }
-        break;
-      default:
-    }
+    applyLiveEvent(this, frame);
   }
 
   async reloadDetail() {
@@ -299,38 +289,12 @@ export class ConversationView {
     }
   }
 
-  // --- typing ----------------------------------------------------------------
-
-  startTyping(userId) {
-    clearTimeout(this.typing.get(userId));
-    this.typing.set(userId, setTimeout(() => this.stopTyping(userId), TYPING_SHOW_MS));
-    if (!state.users.has(userId)) ensureUsers([userId]).then(() => this.renderTyping()).catch(() => {});
-    this.renderTyping();
-  }
-
-  stopTyping(userId) {
-    if (!this.typing.has(userId)) return;
-    clearTimeout(this.typing.get(userId));
-    this.typing.delete(userId);
-    this.renderTyping();
-  }
-
-  renderTyping() {
-    if (!this.typingLine) return;
-    const names = [...this.typing.keys()].map(shortName);
-    let text = '';
-    if (names.length === 1) text = t('typing.one', { name: names[0] });
-    else if (names.length === 2) text = t('typing.two', { a: names[0], b: names[1] });
-    else if (names.length > 2) text = t('typing.many');
-    if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
-  }
-
   // --- read position -----------------------------------------------------------
 
   /** Mark read when the newest message is visible. */
   checkRead() {
     if (this.status !== 'ready' || !this.role() || !this.el.isConnected) return;
-    if (document.visibilityState !== 'visible' || !this.timeline.isAtBottom()) return;
+    if (document.visibilityState !== 'visible' || !this.timeline.atLiveEnd()) return;
     const s = state.summaries.get(this.id);
     const newest = Math.max(this.timeline.newestId(), (s && s.conversation.last_message_id) || 0);
     const read = Math.max((s && s.last_read_message_id) || 0, this.lastMarked);
@@ -354,9 +318,26 @@ export class ConversationView {
   /** Build the whole view (first time, after loading, after a language change). */
   render() {
     const back = backLink((path) => this.ctx.navigate(path));
-    this.header = h('header', { class: 'pane-header conv-header' }, back, h('div', { class: 'conv-titles' }));
+    this.detailsBtn = h('button', {
+      type: 'button',
+      class: 'icon-btn',
+      'aria-label': t('details.open'),
+      title: t('details.open'),
+      'aria-expanded': 'false',
+      hidden: this.status !== 'ready',
+      on: { click: () => this.toggleDetails() },
+    }, icon('info'));
+    const searchBtn = h('button', {
+      type: 'button',
+      class: 'icon-btn',
+      'aria-label': t('search.inConversation'),
+      title: t('search.inConversation'),
+      hidden: this.status !== 'ready',
+      on: { click: () => this.ctx.openSearch({ scoped: true }) },
+    }, icon('search'));
+    this.header = h('header', { class: 'pane-header conv-header' }, back, h('div', { class: 'conv-titles' }), searchBtn, this.detailsBtn);
+    this.updateDetailsButton();
     this.errorLine = h('p', { class: 'view-error', role: 'alert' });
-    this.typingLine = h('div', { class: 'typing muted', 'aria-live': 'polite' });
     this.composer = null;
 
     if (this.status === 'loading' || this.status === 'missing' || this.status === 'error') {
@@ -375,10 +356,9 @@ export class ConversationView {
     this.bottom = this.bottomBar();
     this.permKey = this.permissionKey();
     this.unread.render();
-    this.main.replaceChildren(this.header, this.errorLine, this.unread.el, this.timeline.el, this.typingLine, this.bottom);
+    this.main.replaceChildren(this.header, this.errorLine, this.unread.el, this.timeline.el, this.typing.renew(), this.bottom);
     this.renderHeader();
-    this.renderTyping();
-    if (this.thread) this.thread.render();
+    if (this.panel) this.panel.render();
   }
 
   renderHeader() {
@@ -397,12 +377,22 @@ export class ConversationView {
     } else {
       sub = [sub, tn('conv.members', c.member_count)].filter(Boolean).join(' · ');
     }
+    const hadFocus = titles.contains(document.activeElement);
     titles.replaceChildren(
       h('h2', { id: `conv-title-${this.id}`, class: 'pane-title', tabindex: '-1' }, c.kind === 'channel' ? `# ${this.title()}` : this.title(),
         c.announcement ? h('span', { class: 'tag' }, t('channels.announcement')) : null,
         c.is_public ? null : c.kind === 'channel' ? h('span', { class: 'tag' }, t('conv.private')) : null),
       sub ? h('p', { class: 'conv-sub muted' }, sub) : null,
     );
+    if (hadFocus) titles.querySelector('h2').focus();
+    if (this.composer) this.composer.setLabel(this.composerLabel());
+  }
+
+  updateDetailsButton() {
+    if (!this.detailsBtn) return;
+    this.detailsBtn.setAttribute('aria-expanded', String(!!this.details));
+    if (this.details) this.detailsBtn.setAttribute('aria-controls', this.details.el.id);
+    else this.detailsBtn.removeAttribute('aria-controls');
   }
 
   permissionKey() {
@@ -423,12 +413,17 @@ export class ConversationView {
     this.bottom.replaceWith(fresh);
     this.bottom = fresh;
     this.timeline.renderAll();
+    if (this.panel) this.panel.render();
     if (hadFocus) this.focusStart();
+  }
+
+  composerLabel() {
+    const name = this.title();
+    return this.kind() === 'direct' ? t('composer.labelDirect', { name }) : t('composer.label', { name });
   }
 
   /** Composer, read-only note or join bar. */
   bottomBar() {
-    const c = this.detail.conversation;
     if (!this.role()) {
       const join = h('button', {
         type: 'button',
@@ -451,10 +446,9 @@ export class ConversationView {
       return h('div', { class: 'join-bar' }, h('p', null, t('conv.notMember')), join);
     }
     const reason = this.canPost() ? null : t('conv.announcementOnly');
-    const label = c.kind === 'direct' ? t('composer.labelDirect', { name: this.title() }) : t('composer.label', { name: this.title() });
     this.composer = new Composer({
       conversationId: this.id,
-      label,
+      label: this.composerLabel(),
       draft: this.draft,
       disabledReason: reason,
       onDraft: (text) => {
@@ -477,17 +471,24 @@ export class ConversationView {
     }
   }
 
-  /** Escape pressed: close the thread panel if open. */
+  /** Escape pressed: close the side panel if open. */
   handleEscape() {
-    return this.closeThread(true);
+    return this.closePanel(true);
+  }
+
+  /** I left the conversation (details panel): back to the list. */
+  left() {
+    state.summaries.delete(this.id);
+    notify('list');
+    scheduleListReload();
+    this.ctx.navigate('/');
   }
 
   destroy() {
     this.destroyed = true;
     document.removeEventListener('visibilitychange', this.onVisibility);
-    for (const timer of this.typing.values()) clearTimeout(timer);
-    this.typing.clear();
+    this.typing.destroy();
     clearTimeout(this.errorTimer);
-    if (this.thread) this.thread.destroy();
+    if (this.panel) this.panel.destroy();
   }
 }

@@ -1,12 +1,13 @@
 // Dialogs of the list pane: "new conversation" (direct, group, channel with
-// colleagues picked from the company directory) and "browse channels"
+// colleagues picked from the company directory, see people.js) and "browse channels"
 // (public channels to join). Both are modal <dialog>s: Escape closes them.
 
 import * as api from '../api.js';
-import { h, uid, debounce, showDialog } from '../dom.js';
+import { h, uid, showDialog } from '../dom.js';
 import { icon } from '../icons.js';
 import { t, tn, errorText } from '../i18n.js';
-import { state, rememberUsers } from '../state.js';
+import { state } from '../state.js';
+import { PeoplePicker } from './people.js';
 
 /**
  * Ask for a new conversation and create it.
@@ -16,9 +17,7 @@ export function newConversationDialog({ onCreated }) {
   const titleId = uid('newconv');
   return showDialog((close) => {
     let kind = 'direct';
-    /** @type {Map<number, object>} */
-    const selected = new Map();
-    let results = [];
+    const people = new PeoplePicker({ label: t('new.people') });
 
     const nameInput = h('input', { id: uid('name'), type: 'text', class: 'input', maxlength: '100', autocomplete: 'off' });
     const nameField = h('div', { class: 'field' }, h('label', { for: nameInput.id }, t('new.name')), nameInput);
@@ -42,28 +41,6 @@ export function newConversationDialog({ onCreated }) {
         t(`new.kind.${k}`)),
     );
 
-    const searchInput = h('input', {
-      id: uid('people'),
-      type: 'search',
-      class: 'input',
-      autocomplete: 'off',
-      placeholder: t('new.searchPlaceholder'),
-      on: {
-        input: () => search(searchInput.value),
-        keydown: (e) => {
-          // Enter picks the first result instead of submitting the form.
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            if (results.length) toggle(results[0]);
-          }
-        },
-      },
-    });
-    const hint = h('p', { class: 'hint muted', id: uid('hint') });
-    searchInput.setAttribute('aria-describedby', hint.id);
-    const chips = h('ul', { class: 'chips', 'aria-label': t('new.selected') });
-    const resultList = h('ul', { class: 'pick-list', 'aria-label': t('new.results') });
-    const resultStatus = h('p', { class: 'muted', role: 'status' });
     const error = h('p', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('new.create'));
 
@@ -72,89 +49,23 @@ export function newConversationDialog({ onCreated }) {
       nameField.hidden = k === 'direct';
       channelFields.hidden = k !== 'channel';
       nameInput.required = k === 'channel';
-      hint.textContent = k === 'direct' ? t('new.hintDirect') : k === 'group' ? t('new.hintGroup') : t('new.hintChannel');
-      if (k === 'direct' && selected.size > 1) {
-        const first = selected.values().next().value;
-        selected.clear();
-        selected.set(first.id, first);
-      }
-      renderPeople();
+      people.setHint(k === 'direct' ? t('new.hintDirect') : k === 'group' ? t('new.hintGroup') : t('new.hintChannel'));
+      people.setSingle(k === 'direct');
     }
-
-    function toggle(user) {
-      if (selected.has(user.id)) selected.delete(user.id);
-      else {
-        if (kind === 'direct') selected.clear();
-        selected.set(user.id, user);
-      }
-      renderPeople();
-    }
-
-    function renderPeople() {
-      chips.replaceChildren(
-        ...[...selected.values()].map((u) =>
-          h('li', { class: 'chip' },
-            h('span', null, u.display_name),
-            h('button', {
-              type: 'button',
-              class: 'chip-remove',
-              'aria-label': t('new.remove', { name: u.display_name }),
-              on: { click: () => { toggle(u); searchInput.focus(); } },
-            }, icon('close'))),
-        ),
-      );
-      const focusedId = resultList.contains(document.activeElement) ? document.activeElement.dataset.id : null;
-      resultList.replaceChildren(
-        ...results.map((u) =>
-          h('li', null,
-            h('button', {
-              type: 'button',
-              class: 'pick',
-              dataset: { id: u.id },
-              'aria-pressed': selected.has(u.id),
-              on: { click: () => toggle(u) },
-            },
-            h('span', { class: 'pick-check', 'aria-hidden': 'true' }, selected.has(u.id) ? icon('check') : null),
-            h('span', { class: 'pick-name' }, u.display_name),
-            h('span', { class: 'pick-sub muted' }, u.username))),
-        ),
-      );
-      if (focusedId) {
-        const again = resultList.querySelector(`button[data-id="${CSS.escape(focusedId)}"]`);
-        if (again) again.focus();
-      }
-    }
-
-    let searchSeq = 0;
-    const runSearch = async (text) => {
-      const mySeq = ++searchSeq;
-      resultStatus.textContent = t('new.searching');
-      try {
-        const found = await api.users({ search: text.trim().slice(0, 100) || undefined, limit: 30 });
-        if (mySeq !== searchSeq) return;
-        rememberUsers(found);
-        results = found.filter((u) => !state.me || u.id !== state.me.id);
-        resultStatus.textContent = results.length ? tn('new.found', results.length) : t('new.noneFound');
-        renderPeople();
-      } catch (e) {
-        if (mySeq === searchSeq) resultStatus.textContent = errorText(e);
-      }
-    };
-    const search = debounce(runSearch, 250);
 
     async function onSubmit(ev) {
       ev.preventDefault();
       error.textContent = '';
-      const userIds = [...selected.keys()];
+      const userIds = people.ids();
       const name = nameInput.value.trim();
       if (kind === 'direct' && userIds.length !== 1) {
         error.textContent = t('new.errDirect');
-        searchInput.focus();
+        people.focus();
         return;
       }
       if (kind === 'group' && userIds.length < 1) {
         error.textContent = t('new.errGroup');
-        searchInput.focus();
+        people.focus();
         return;
       }
       if (kind === 'channel' && !name) {
@@ -180,8 +91,8 @@ export function newConversationDialog({ onCreated }) {
     }
 
     setKind('direct');
-    runSearch('');
-    queueMicrotask(() => searchInput.focus());
+    people.runSearch('');
+    queueMicrotask(() => people.focus());
 
     return h(
       'form',
@@ -192,10 +103,7 @@ export function newConversationDialog({ onCreated }) {
       h('fieldset', { class: 'fieldset fieldset-inline' }, h('legend', null, t('new.kind')), kindRadios),
       nameField,
       channelFields,
-      h('div', { class: 'field' }, h('label', { for: searchInput.id }, t('new.people')), searchInput, hint),
-      chips,
-      resultStatus,
-      resultList,
+      people.el,
       error,
       h('div', { class: 'dialog-actions' },
         h('button', { type: 'button', class: 'btn', on: { click: () => close() } }, t('dialog.cancel')),

@@ -1,11 +1,13 @@
 // The conversation list pane: header with actions, a quick filter and one
 // link per conversation (name, unread badge, preview), newest activity first.
+// The message search (search.js) takes the pane's place while it is open.
 
 import { h } from '../dom.js';
 import { icon } from '../icons.js';
 import { t, tn, formatTime, formatDay, isToday } from '../i18n.js';
 import { plainPreview } from '../markdown.js';
 import { state, sortedSummaries, conversationTitle, shortName } from '../state.js';
+import { SearchPanel } from './search.js';
 
 export class ListPane {
   /**
@@ -13,6 +15,8 @@ export class ListPane {
    * @param {(path: string) => void} ctx.navigate
    * @param {() => void} ctx.newConversation
    * @param {() => void} ctx.browseChannels
+   * @param {() => void} ctx.openSearch
+   * @param {() => void} ctx.onSearchClosed  (before focus moves back)
    */
   constructor(ctx) {
     this.ctx = ctx;
@@ -20,7 +24,41 @@ export class ListPane {
     this.activeId = null;
     this.el = h('section', { class: 'pane pane-list', 'aria-labelledby': 'list-title' });
     this.listEl = null;
+    this.opener = null; // focus returns here when the search closes
+    this.search = new SearchPanel({ navigate: ctx.navigate, onClose: () => this.searchClosed() });
     this.render();
+  }
+
+  get searching() {
+    return this.search.isOpen;
+  }
+
+  /** Show the message search in place of the list (see SearchPanel.open). */
+  openSearch(opts) {
+    if (!this.searching) this.opener = document.activeElement;
+    this.listMain.hidden = true;
+    this.el.setAttribute('aria-labelledby', 'search-title');
+    this.search.open(opts);
+  }
+
+  searchClosed() {
+    this.listMain.hidden = false;
+    this.el.setAttribute('aria-labelledby', 'list-title');
+    this.ctx.onSearchClosed();
+    const back = this.opener;
+    this.opener = null;
+    if (back && back !== document.body && back.isConnected && back.getClientRects().length) back.focus();
+    else this.searchBtn.focus();
+  }
+
+  /** Back from a conversation (narrow screens): focus its entry, or the hit opened. */
+  focusReturn(convId) {
+    if (this.searching) {
+      this.search.focusChosen();
+      return;
+    }
+    const item = this.listEl.querySelector(`a.conv-item[data-id="${convId}"]`);
+    if (item) item.focus();
   }
 
   /** Build the whole pane (also after a language change). */
@@ -49,14 +87,23 @@ export class ListPane {
     });
     this.listEl = h('ul', { class: 'conv-list', 'aria-labelledby': 'list-title' });
     this.status = h('p', { class: 'list-status muted', role: 'status' });
-    this.el.replaceChildren(
+    this.searchBtn = h('button', {
+      type: 'button',
+      class: 'icon-btn',
+      'aria-label': t('search.open'),
+      title: t('search.openTitle'),
+      'aria-keyshortcuts': 'Control+K Meta+K /',
+      on: { click: () => this.ctx.openSearch() },
+    }, icon('search'));
+    this.listMain = h('div', { class: 'list-main', hidden: this.searching },
       h(
         'header',
         { class: 'pane-header' },
-        h('h1', { id: 'list-title', class: 'pane-title' }, t('list.title')),
+        h('h2', { id: 'list-title', class: 'pane-title' }, t('list.title')),
         h(
           'div',
           { class: 'header-actions' },
+          this.searchBtn,
           h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.browseChannels'), title: t('list.browseChannels'), on: { click: () => this.ctx.browseChannels() } }, icon('hash')),
           h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('list.newConversation'), title: t('list.newConversation'), on: { click: () => this.ctx.newConversation() } }, icon('plus')),
           h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('list.settings'), title: t('list.settings'), on: { click: (e) => this.follow(e, '/settings') } }, icon('settings')),
@@ -65,6 +112,8 @@ export class ListPane {
       h('div', { class: 'list-filter' }, h('label', { for: 'list-filter', class: 'visually-hidden' }, t('list.filterLabel')), filterInput),
       h('nav', { class: 'list-scroll', 'aria-label': t('list.navLabel') }, this.listEl, this.status),
     );
+    this.el.replaceChildren(this.listMain, this.search.el);
+    this.search.render();
     this.update();
   }
 
@@ -98,6 +147,7 @@ export class ListPane {
       const again = this.listEl.querySelector(`a.conv-item[data-id="${CSS.escape(focusedId)}"]`);
       if (again) again.focus();
     }
+    this.search.onListChange();
   }
 
   item(s, title) {

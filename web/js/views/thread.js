@@ -31,8 +31,8 @@ export class ThreadPanel {
       scope: this.scope,
       label: t('thread.repliesLabel'),
       daySeparators: true,
-      loadOlder: async (before) => {
-        const page = await api.history(view.id, { thread: this.root.id, before, limit: PAGE });
+      loadPage: async (query) => {
+        const page = await api.history(view.id, { thread: this.root.id, limit: PAGE, ...query });
         await ensureUsers(page.messages.map((m) => m.sender_id));
         return { messages: page.messages.map((m) => view.upsert(m)), has_more: page.has_more };
       },
@@ -41,7 +41,7 @@ export class ThreadPanel {
     });
     this.titleId = `thread-title-${root.id}`;
     this.el = h('aside', {
-      class: 'thread-panel',
+      class: 'side-panel thread-panel',
       'aria-labelledby': this.titleId,
       on: {
         keydown: (e) => {
@@ -55,7 +55,13 @@ export class ThreadPanel {
     this.render();
   }
 
-  async load() {
+  /** Fetch the root and the newest replies; `job` is the promise (reveal.js waits on it). */
+  load() {
+    this.job = this.fetchAll();
+    return this.job;
+  }
+
+  async fetchAll() {
     this.status = 'loading';
     try {
       const [page, fresh] = await Promise.all([

@@ -1,15 +1,14 @@
 // "Jump to first unread": when a conversation opens with unread messages,
-// a button scrolls to the first message newer than the read position
-// (loading older pages first, at most MAX_PAGES) and focuses it; a "New"
-// line marks that message once it is loaded. The button hides after it
-// was used, or when the reader scrolled away and back to the bottom, or
-// when the first unread message came into view.
+// a button scrolls to the first message newer than the read position and
+// focuses it; a "New" line marks that message while it is in the window.
+// When it is not loaded, the timeline replaces its window with the page
+// after the read position (two requests, however far back it is). The
+// button hides after it was used, or when the reader scrolled away and
+// back to the bottom, or when the first unread message came into view.
 
 import { h } from '../dom.js';
 import { icon } from '../icons.js';
 import { t } from '../i18n.js';
-
-const MAX_PAGES = 20;
 
 export class UnreadJump {
   /** @param {import('./timeline.js').Timeline} timeline */
@@ -47,7 +46,7 @@ export class UnreadJump {
   inView(msg) {
     const node = this.scope.nodes.get(msg.id);
     if (!node || !node.isConnected) return false;
-    const box = this.timeline.el.getBoundingClientRect();
+    const box = this.timeline.scroller.getBoundingClientRect();
     const r = node.getBoundingClientRect();
     return r.top >= box.top - 1 && r.top < box.bottom - 8;
   }
@@ -58,7 +57,8 @@ export class UnreadJump {
     const first = this.firstUnread();
     const node = first && this.scope.nodes.get(first.id);
     if (!node || !node.isConnected) return;
-    node.before(h('li', { class: 'new-sep', role: 'separator', 'aria-label': t('unread.new') }, h('span', null, t('unread.new'))));
+    // A plain list item (a list may hold only those): it reads "New".
+    node.before(h('li', { class: 'new-sep' }, h('span', null, t('unread.new'))));
   }
 
   render() {
@@ -90,18 +90,9 @@ export class UnreadJump {
     this.busy = true;
     this.render();
     const tl = this.timeline;
-    let pages = 0;
-    let spins = 0;
     try {
-      while (tl.hasOlder && tl.oldestId() > this.lastRead && pages < MAX_PAGES && spins < 600) {
-        if (tl.loading) {
-          spins += 1;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        } else {
-          pages += 1;
-          await tl.fetchOlder();
-        }
-      }
+      // Offline, showAfter keeps the window; the reader lands on what is loaded.
+      if (!this.firstUnread()) await tl.showAfter(this.lastRead);
     } finally {
       this.busy = false;
     }
