@@ -146,6 +146,7 @@ fn batch_commit(c: &mut Criterion) {
                             thread_root_id: None,
                             mentions: Vec::new(),
                             mentions_channel: false,
+                            attachment_ids: Vec::new(),
                         };
                         store.send_message(actor, new, Timestamp(1_795_000_000_000))
                     });

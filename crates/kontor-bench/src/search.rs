@@ -261,6 +261,7 @@ async fn fill(dir: &Path, fixture: &seed::Fixture, org: OrgId, count: usize) -> 
                     thread_root_id: None,
                     mentions: Vec::new(),
                     mentions_channel: false,
+                    attachment_ids: Vec::new(),
                 };
                 let store = store.clone();
                 async move { store.send_message(actor, new, now()).await }

@@ -124,7 +124,81 @@ impl Client {
         if let Some(b) = body {
             req = b.apply_body(req);
         }
-        let resp = req.send().await?;
+        let (status, bytes) = finish(req.send().await?).await?;
+        if bytes.is_empty() {
+            return Ok((status, None));
+        }
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Transport(format!("unexpected response: {e}")))?;
+        Ok((status, Some(value)))
+    }
+
+    fn authed(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Upload a file into a conversation; attach it by naming its id in a
+    /// message's `attachment_ids`.
+    pub async fn upload(
+        &self,
+        conversation: i64,
+        name: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> ClientResult<Attachment> {
+        let req = self
+            .http
+            .post(format!(
+                "{}/api/v1/conversations/{conversation}/attachments",
+                self.base
+            ))
+            .query(&[("name", name)])
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        let (_, bytes) = finish(self.authed(req).send().await?).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Transport(format!("unexpected response: {e}")))
+    }
+
+    /// Download an attachment (or its thumbnail): its headers and bytes.
+    pub async fn download(&self, id: i64, thumbnail: bool) -> ClientResult<Download> {
+        let mut req = self
+            .http
+            .get(format!("{}/api/v1/attachments/{id}", self.base));
+        if thumbnail {
+            req = req.query(&[("thumbnail", "true")]);
+        }
+        let resp = self.authed(req).send().await?;
+        let headers = resp.headers().clone();
+        let (_, bytes) = finish(resp).await?;
+        Ok(Download { headers, bytes })
+    }
+}
+
+/// A downloaded file.
+#[derive(Debug)]
+pub struct Download {
+    /// The response headers (type, disposition, security headers).
+    pub headers: reqwest::header::HeaderMap,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+impl Download {
+    /// A header as text ("" when missing).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// The status and body of a response, or its error envelope as an error.
+async fn finish(resp: reqwest::Response) -> ClientResult<(StatusCode, Vec<u8>)> {
+    {
         let status = resp.status();
         let bytes = resp.bytes().await?;
         if !status.is_success() {
@@ -142,14 +216,11 @@ impl Client {
                 message,
             });
         }
-        if bytes.is_empty() {
-            return Ok((status, None));
-        }
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| ClientError::Transport(format!("unexpected response: {e}")))?;
-        Ok((status, Some(value)))
+        Ok((status, bytes.to_vec()))
     }
+}
 
+impl Client {
     async fn get<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {
         self.call::<T>(Method::GET, path, None, None)
             .await?
@@ -572,6 +643,7 @@ impl EventStream {
             thread_root_id: req.thread_root_id,
             mentions: req.mentions.clone(),
             mentions_channel: req.mentions_channel,
+            attachment_ids: req.attachment_ids.clone(),
         })
         .await
     }

@@ -47,6 +47,10 @@ id_type!(
     /// A login session (one device or browser).
     SessionId
 );
+id_type!(
+    /// An uploaded file, attached to a message once the message is sent.
+    AttachmentId
+);
 
 /// A position in the event stream. Positions only grow, so a client that
 /// remembers the last one it saw can ask for everything after it.

@@ -57,3 +57,8 @@ pub const MAX_SEARCH_PAGE: usize = 50;
 /// Deepest a search may page (hits skipped): ranking everything beyond this
 /// costs more than anyone reads; narrow the query instead.
 pub const MAX_SEARCH_OFFSET: usize = 1000;
+/// Longest attachment file name kept, in characters (the extension is kept
+/// when a name is cut).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+/// Most attachments on one message.
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;

@@ -269,6 +269,40 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     /// When deleted.
     pub deleted_at: Option<Timestamp>,
+    /// Files attached to it (none once deleted).
+    pub attachments: Vec<Attachment>,
+}
+
+/// An uploaded file. Its content lives in the blob store under
+/// `object_key`, a name the server chose: nothing a client sends ever
+/// becomes a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its id.
+    pub id: crate::ids::AttachmentId,
+    /// The conversation it was uploaded into; only its members may read it.
+    pub conversation_id: crate::ids::ConversationId,
+    /// The message it belongs to; `None` until a send attaches it (until
+    /// then only the uploader may read it).
+    pub message_id: Option<crate::ids::MessageId>,
+    /// Who uploaded it.
+    pub uploader_id: UserId,
+    /// Sanitised display name.
+    pub name: String,
+    /// The type decided by sniffing the content, never the client's claim.
+    pub content_type: String,
+    /// Size of the stored content in bytes (after metadata was stripped).
+    pub size: u64,
+    /// Image dimensions, for images.
+    pub width: Option<u32>,
+    /// Image dimensions, for images.
+    pub height: Option<u32>,
+    /// Blob store key of the content.
+    pub object_key: String,
+    /// Blob store key of the thumbnail, for images.
+    pub thumbnail_key: Option<String>,
+    /// When uploaded.
+    pub created_at: Timestamp,
 }
 
 /// A conversation member.

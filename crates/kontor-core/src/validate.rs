@@ -245,9 +245,88 @@ pub fn search_page(limit: Option<u32>, offset: Option<u32>) -> DomainResult<(usi
     Ok((limit, offset))
 }
 
+/// A file name as shown to people, made harmless: no path (only what
+/// follows the last `/` or `\\`), no control or bidirectional-override
+/// characters (a right-to-left override can make `exe.pdf` look like
+/// `fdp.exe`), none of `<>:"|?*`, no leading dots or trailing dots and
+/// spaces, no Windows device name (`CON`, `NUL`, `COM1`, …), at most
+/// `MAX_FILE_NAME_CHARS`. Stored files are named by the server; this name
+/// only travels in `Content-Disposition` and JSON.
+pub fn file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut name: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
+        .collect();
+    name = name
+        .trim_start_matches(['.', ' '])
+        .trim_end_matches(['.', ' '])
+        .to_owned();
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device {
+        name.insert(0, '_');
+    }
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        let ext: String = match name.rfind('.') {
+            Some(i) if name.len() - i <= 16 => name[i..].to_owned(),
+            _ => String::new(),
+        };
+        let keep = MAX_FILE_NAME_CHARS - ext.chars().count();
+        name = name.chars().take(keep).collect::<String>() + &ext;
+    }
+    if name.is_empty() {
+        "file".to_owned()
+    } else {
+        name
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_never_carry_paths_or_tricks() {
+        for (raw, want) in [
+            ("Bericht Q3.pdf", "Bericht Q3.pdf"),
+            ("../../x", "x"),
+            ("..\\..\\x.txt", "x.txt"),
+            ("%2e%2e/secret", "secret"),
+            ("C:\\Windows\\win.ini", "win.ini"),
+            ("a\0b.txt", "ab.txt"),
+            ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
+            ("CON", "_CON"),
+            ("nul.txt", "_nul.txt"),
+            ("COM1.log", "_COM1.log"),
+            ("COMPUTER.txt", "COMPUTER.txt"),
+            ("...hidden", "hidden"),
+            ("trailing. . ", "trailing"),
+            ("a<b>c:d|e?f*.txt", "a_b_c_d_e_f_.txt"),
+            ("", "file"),
+            ("../", "file"),
+            ("Grüße übers Büro.docx", "Grüße übers Büro.docx"),
+        ] {
+            assert_eq!(file_name(raw), want, "{raw:?}");
+        }
+        let long = format!("{}.pdf", "x".repeat(500));
+        let cut = file_name(&long);
+        assert_eq!(cut.chars().count(), MAX_FILE_NAME_CHARS);
+        assert!(cut.ends_with(".pdf"));
+    }
 
     #[test]
     fn usernames() {

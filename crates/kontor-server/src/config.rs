@@ -19,8 +19,59 @@ pub struct Config {
     pub server: ServerConfig,
     /// Where data lives.
     pub storage: StorageConfig,
+    /// Attachments: sizes and quotas.
+    pub files: FilesConfig,
     /// Logging.
     pub log: LogConfig,
+}
+
+/// Attachments: how large one may be and how much a person or the whole
+/// organisation may store. A quota of 0 means no limit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Largest upload in MiB.
+    pub max_upload_mib: u64,
+    /// Bytes one person may store in all, in MiB (0: no limit).
+    pub user_quota_mib: u64,
+    /// Bytes the organisation may store in all, in MiB (0: no limit).
+    pub org_quota_mib: u64,
+    /// Largest image (width × height, in megapixels) that is decoded for a
+    /// thumbnail; larger ones are refused, so a decompression bomb cannot
+    /// exhaust memory.
+    pub max_image_megapixels: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            max_upload_mib: 100,
+            user_quota_mib: 2048,
+            org_quota_mib: 0,
+            max_image_megapixels: 100,
+        }
+    }
+}
+
+impl FilesConfig {
+    fn bytes(mib: u64) -> u64 {
+        mib.saturating_mul(1024 * 1024)
+    }
+
+    /// Largest upload in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        Self::bytes(self.max_upload_mib)
+    }
+
+    /// The per-person quota in bytes, if any.
+    pub fn user_quota_bytes(&self) -> Option<u64> {
+        (self.user_quota_mib > 0).then(|| Self::bytes(self.user_quota_mib))
+    }
+
+    /// The organisation's quota in bytes, if any.
+    pub fn org_quota_bytes(&self) -> Option<u64> {
+        (self.org_quota_mib > 0).then(|| Self::bytes(self.org_quota_mib))
+    }
 }
 
 /// Network settings.
@@ -147,6 +198,11 @@ impl Config {
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.storage.data_dir.join("kontor.db")
+    }
+
+    /// Where attachment contents live: `<data_dir>/files`.
+    pub fn files_path(&self) -> PathBuf {
+        self.storage.data_dir.join("files")
     }
 }
 

@@ -289,6 +289,7 @@ impl Seeder<'_> {
                 thread_root_id: None,
                 mentions,
                 mentions_channel: false,
+                attachment_ids: Vec::new(),
             };
             let out = messages::send(self.state, self.actor(sender), conv, spec).await?;
             if out.created {
@@ -305,6 +306,7 @@ impl Seeder<'_> {
                     thread_root_id: Some(out.message.id),
                     mentions: vec![],
                     mentions_channel: false,
+                    attachment_ids: Vec::new(),
                 };
                 let replied = messages::send(
                     self.state,

@@ -25,6 +25,7 @@ pub mod encoder;
 pub mod error;
 pub mod extract;
 pub mod hub;
+pub mod media;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -103,7 +104,15 @@ impl Server {
         let (at, memberships) = store.membership_snapshot().await?;
         let hub = Hub::new(at, memberships);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
-        let state = AppState::new(store, hub, config, clock);
+        let blobs: Arc<dyn kontor_storage::blobs::BlobStore> = Arc::new(
+            kontor_storage::blobs::LocalBlobs::open(&config.files_path()).map_err(|source| {
+                ServerError::DataDir {
+                    path: config.files_path(),
+                    source,
+                }
+            })?,
+        );
+        let state = AppState::new(store, blobs, hub, config, clock);
         Ok(Server {
             state,
             writer,

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kontor_core::model::Timestamp;
 use kontor_storage::Storage;
+use kontor_storage::blobs::BlobStore;
 use tokio::sync::Semaphore;
 
 use crate::auth::FailureLimiter;
@@ -47,6 +48,8 @@ impl Clock for SystemClock {
 pub struct Inner {
     /// Persistent state.
     pub store: Arc<dyn Storage>,
+    /// File contents (attachments, thumbnails).
+    pub blobs: Arc<dyn BlobStore>,
     /// Live delivery.
     pub hub: Hub,
     /// The configuration the server started with.
@@ -74,9 +77,16 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Assemble the state.
-    pub fn new(store: Arc<dyn Storage>, hub: Hub, config: Config, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Storage>,
+        blobs: Arc<dyn BlobStore>,
+        hub: Hub,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         AppState(Arc::new(Inner {
             store,
+            blobs,
             hub,
             config,
             clock,

@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use kontor_core::ids::{ConversationId, EventSeq, MessageId, UserId};
+use kontor_core::ids::{AttachmentId, ConversationId, EventSeq, MessageId, UserId};
 use kontor_core::model::Actor;
 use kontor_storage::Resume;
 use serde::Deserialize;
@@ -233,8 +233,8 @@ async fn connection(
                         Ok(ClientFrame::Typing { conversation_id }) => {
                             let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
                         }
-                        Ok(ClientFrame::Send { conversation_id, txn_id, text, thread_root_id, mentions, mentions_channel }) => {
-                            let spec = OwnedSpec { txn_id, text, thread_root_id, mentions, mentions_channel };
+                        Ok(ClientFrame::Send { conversation_id, txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids }) => {
+                            let spec = OwnedSpec { txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids };
                             sending.push(post(state.clone(), user, ConversationId(conversation_id), spec));
                         }
                         Ok(ClientFrame::Auth { .. }) | Err(_) => {
@@ -276,6 +276,7 @@ struct OwnedSpec {
     thread_root_id: Option<i64>,
     mentions: Vec<i64>,
     mentions_channel: bool,
+    attachment_ids: Vec<i64>,
 }
 
 /// Post a message from a `send` frame and build the answer frame. Errors
@@ -291,6 +292,7 @@ async fn post(state: AppState, actor: Actor, conv: ConversationId, spec: OwnedSp
             thread_root_id: spec.thread_root_id.map(MessageId),
             mentions: spec.mentions.into_iter().map(UserId).collect(),
             mentions_channel: spec.mentions_channel,
+            attachment_ids: spec.attachment_ids.into_iter().map(AttachmentId).collect(),
         },
     )
     .await;

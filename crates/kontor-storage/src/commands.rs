@@ -86,6 +86,34 @@ pub struct NewMessage {
     pub mentions: Vec<UserId>,
     /// `@channel`.
     pub mentions_channel: bool,
+    /// Uploads to attach: the sender's own, into this conversation, not
+    /// attached to any message yet.
+    pub attachment_ids: Vec<AttachmentId>,
+}
+
+/// A stored upload to record.
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    /// Conversation it is uploaded into.
+    pub conversation_id: ConversationId,
+    /// Sanitised name.
+    pub name: String,
+    /// Sniffed type.
+    pub content_type: String,
+    /// Bytes stored.
+    pub size: u64,
+    /// Image size.
+    pub width: Option<u32>,
+    /// Image size.
+    pub height: Option<u32>,
+    /// Where the content is.
+    pub object_key: String,
+    /// Where the thumbnail is.
+    pub thumbnail_key: Option<String>,
+    /// Bytes the uploader may store in all (`None`: no limit).
+    pub user_quota: Option<u64>,
+    /// Bytes the organisation may store in all (`None`: no limit).
+    pub org_quota: Option<u64>,
 }
 
 /// A message edit.

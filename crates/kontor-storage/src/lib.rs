@@ -19,6 +19,7 @@
 //! Architecture invariant: this crate knows nothing about HTTP, WebSockets or
 //! JSON; payloads are opaque bytes to it.
 
+pub mod blobs;
 pub mod commands;
 pub mod search;
 pub mod sqlite;
@@ -231,7 +232,27 @@ pub trait Storage: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Message>;
     /// Delete a message: content, mentions and reactions are erased.
-    async fn delete_message(&self, actor: Actor, id: MessageId, now: Timestamp) -> StoreResult<()>;
+    /// Delete a message (its text, mentions, reactions and attachment
+    /// records); returns the blob keys of its files, for the caller to
+    /// delete from the blob store now that the records are gone.
+    async fn delete_message(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>>;
+    /// Whether the actor may upload into the conversation: asked before an
+    /// upload is streamed, so a refused one costs nothing.
+    async fn check_upload(&self, actor: Actor, conv: ConversationId) -> StoreResult<()>;
+    /// Record an upload whose content is already in the blob store.
+    async fn create_attachment(
+        &self,
+        actor: Actor,
+        new: NewAttachment,
+        now: Timestamp,
+    ) -> StoreResult<Attachment>;
+    /// An attachment the actor may read.
+    async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment>;
     /// Add or remove the actor's reaction.
     async fn set_reaction(
         &self,

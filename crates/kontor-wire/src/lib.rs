@@ -252,6 +252,62 @@ pub struct Message {
     pub deleted: bool,
     /// Deletion time.
     pub deleted_at: Option<String>,
+    /// Attached files.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// An attached file. Fetch it (with your session) from `url`, and an
+/// image's preview from `thumbnail_url`.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// Attachment id.
+    pub id: i64,
+    /// Conversation it belongs to.
+    pub conversation_id: i64,
+    /// Message it is attached to (null until sent).
+    pub message_id: Option<i64>,
+    /// Who uploaded it.
+    pub uploader_id: i64,
+    /// File name (sanitised).
+    pub name: String,
+    /// Type, decided by the server from the content.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Image width in pixels.
+    pub width: Option<u32>,
+    /// Image height in pixels.
+    pub height: Option<u32>,
+    /// Upload time.
+    pub created_at: String,
+    /// Where to download it.
+    pub url: String,
+    /// Where to get a preview (images only).
+    pub thumbnail_url: Option<String>,
+}
+
+impl From<&model::Attachment> for Attachment {
+    fn from(a: &model::Attachment) -> Self {
+        let url = format!("/api/v1/attachments/{}", a.id.0);
+        Attachment {
+            id: a.id.0,
+            conversation_id: a.conversation_id.0,
+            message_id: a.message_id.map(|m| m.0),
+            uploader_id: a.uploader_id.0,
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            width: a.width,
+            height: a.height,
+            created_at: time_string(a.created_at),
+            thumbnail_url: a
+                .thumbnail_key
+                .as_ref()
+                .map(|_| format!("{url}?thumbnail=true")),
+            url,
+        }
+    }
 }
 
 impl From<&model::Message> for Message {
@@ -280,6 +336,7 @@ impl From<&model::Message> for Message {
             edited_at: opt_time(m.edited_at),
             deleted: m.deleted_at.is_some(),
             deleted_at: opt_time(m.deleted_at),
+            attachments: m.attachments.iter().map(Attachment::from).collect(),
         }
     }
 }

@@ -128,6 +128,11 @@ pub struct SendMessage {
     /// `@channel`: notify everyone.
     #[serde(default)]
     pub mentions_channel: bool,
+    /// Your uploads to attach (at most 10; see `POST
+    /// /conversations/{id}/attachments`). With attachments the text may
+    /// be empty.
+    #[serde(default)]
+    pub attachment_ids: Vec<i64>,
 }
 
 /// A frame a client sends on the event socket (`/api/v1/events`).
@@ -168,6 +173,9 @@ pub enum ClientFrame {
         /// `@channel`: notify everyone.
         #[serde(default)]
         mentions_channel: bool,
+        /// Your uploads to attach.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
 }
 
@@ -246,4 +254,26 @@ pub struct SnippetPart {
     /// Whether it matched.
     #[serde(default)]
     pub hit: bool,
+}
+
+/// Upload query: the file's name (the body is the file itself, any type;
+/// the server decides the type from the content).
+#[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UploadParams {
+    /// The file's name as the uploader's device knows it; it is
+    /// sanitised, and never used as a path.
+    pub name: Option<String>,
+}
+
+/// Download query.
+#[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadParams {
+    /// The preview instead of the file (images only).
+    #[serde(default)]
+    pub thumbnail: bool,
+    /// Ask the browser to save the file instead of showing it.
+    #[serde(default)]
+    pub download: bool,
 }

@@ -199,6 +199,7 @@ pub async fn send(
         thread_root_id: thread,
         mentions,
         mentions_channel: tokens.channel,
+        attachment_ids: Vec::new(),
     };
     let mut attempt = 0;
     let (message, _) = loop {

@@ -52,12 +52,14 @@ async fn reindex_rebuilds_and_old_databases_are_indexed_on_open() {
         "{out}"
     );
 
-    // Turn the database into one from before search existed: no index
-    // table, schema version 2.
+    // Turn the database into one from before search (and files) existed:
+    // no index or attachment table, schema version 2.
     {
         let conn = rusqlite::Connection::open(&db).expect("open db");
-        conn.execute_batch("DROP TABLE message_search; PRAGMA user_version = 2;")
-            .expect("downgrade");
+        conn.execute_batch(
+            "DROP TABLE attachments; DROP TABLE message_search; PRAGMA user_version = 2;",
+        )
+        .expect("downgrade");
     }
     let server = ServerProcess::start("serve", dir.path());
     // Demo text (see demo.rs): "Schichtübergabe: Linie 2 läuft stabil, …".

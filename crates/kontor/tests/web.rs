@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use common::TestServer;
 
-const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const CSP: &str = "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web")

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use kontor_core::ids::{ConversationId, MessageId, UserId};
+use kontor_core::ids::{AttachmentId, ConversationId, MessageId, UserId};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, ErrorBody};
@@ -60,6 +60,7 @@ pub async fn send(
         thread_root_id: req.thread_root_id.map(MessageId),
         mentions: req.mentions.into_iter().map(UserId).collect(),
         mentions_channel: req.mentions_channel,
+        attachment_ids: req.attachment_ids.into_iter().map(AttachmentId).collect(),
     };
     let out = messages::send(&state, auth.user.actor(), ConversationId(id), spec).await?;
     let status = if out.created {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod conversations;
 pub mod doc;
+pub mod files;
 pub mod messages;
 pub mod search;
 pub mod system;
@@ -67,6 +68,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::mark_read))
         .routes(routes!(search::search))
+        .routes(routes!(files::upload))
+        .routes(routes!(files::download))
         .routes(routes!(ws::events))
         .routes(routes!(system::limits))
         .routes(routes!(system::healthz))
@@ -81,9 +84,11 @@ pub fn openapi() -> OpenApiDoc {
 }
 
 /// Sent with every response: the web client loads nothing from anywhere
-/// but this server and runs no inline script.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// but this server and runs no inline script. Images and media may also
+/// come from `blob:` URLs, which only the page itself can create: the
+/// client fetches attachments with its session and shows them from there.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob:; \
+    media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The complete router with its layers.
 pub fn router(state: AppState) -> Router {
@@ -100,7 +105,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(
             kontor_core::limits::MAX_REQUEST_BODY_BYTES,
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // File downloads set a stricter policy of their own.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))

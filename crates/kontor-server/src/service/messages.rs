@@ -1,7 +1,7 @@
 //! Messages, reactions and read positions.
 
 use kontor_core::DomainError;
-use kontor_core::ids::{ConversationId, MessageId, UserId};
+use kontor_core::ids::{AttachmentId, ConversationId, MessageId, UserId};
 use kontor_core::limits::MAX_MENTIONS;
 use kontor_core::model::{Actor, Message};
 use kontor_core::validate;
@@ -24,6 +24,8 @@ pub struct MessageSpec<'a> {
     pub mentions: Vec<UserId>,
     /// `@channel`.
     pub mentions_channel: bool,
+    /// Uploads to attach.
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 fn check_mentions(mentions: &[UserId]) -> ApiResult<()> {
@@ -48,10 +50,16 @@ pub async fn send(
     let new = NewMessage {
         conversation_id: conv,
         txn_id: validate::txn_id(spec.txn_id)?.to_owned(),
-        text: validate::message_text(spec.text)?.to_owned(),
+        // A file may go without words.
+        text: if spec.attachment_ids.is_empty() || !spec.text.trim().is_empty() {
+            validate::message_text(spec.text)?.to_owned()
+        } else {
+            String::new()
+        },
         thread_root_id: spec.thread_root_id,
         mentions: spec.mentions,
         mentions_channel: spec.mentions_channel,
+        attachment_ids: spec.attachment_ids,
     };
     Ok(state.store.send_message(actor, new, state.now()).await?)
 }
@@ -79,7 +87,9 @@ pub async fn edit(
 
 /// Delete a message (own, or any as moderator).
 pub async fn delete(state: &AppState, actor: Actor, id: MessageId) -> ApiResult<()> {
-    Ok(state.store.delete_message(actor, id, state.now()).await?)
+    let blobs = state.store.delete_message(actor, id, state.now()).await?;
+    super::files::delete_blobs(state, &blobs).await;
+    Ok(())
 }
 
 /// Add or remove the caller's reaction.

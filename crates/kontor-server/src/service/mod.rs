@@ -8,5 +8,6 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod files;
 pub mod messages;
 pub mod search;

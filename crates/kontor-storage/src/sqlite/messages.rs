@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::conversations::{authorized, role_of};
 use super::rows::{self, MESSAGE_COLS};
-use super::search;
 use super::writer::Unit;
+use super::{attachments, search};
 use crate::search::Terms;
 use crate::{
     HistoryCursor, HistoryPage, HistoryQuery, MessageEdit, NewMessage, SendOutcome, StoreResult,
@@ -130,6 +130,11 @@ pub fn send(
     let id = MessageId(unit.conn.last_insert_rowid());
     write_mentions(unit, id, &mentions, false)?;
     search::index(unit.conn, id, terms)?;
+    let attachments = if new.attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        attachments::attach(unit, actor, conv_id, id, &new.attachment_ids)?
+    };
     if let Some(root) = thread_root_id {
         unit.conn
             .prepare_cached(
@@ -163,6 +168,7 @@ pub fn send(
         created_at: now,
         edited_at: None,
         deleted_at: None,
+        attachments,
     };
     unit.emit(
         Event::MessageCreated {
@@ -244,14 +250,15 @@ pub fn delete(
     actor: &Actor,
     id: MessageId,
     now: Timestamp,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<String>> {
     let mut message = readable(unit.conn, actor, id, |m| Action::DeleteMessage {
         author: m.sender_id,
     })?;
     if message.deleted_at.is_some() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     search::unindex(unit.conn, id)?;
+    let blob_keys = attachments::remove_for_message(unit, id)?;
     unit.conn
         .prepare_cached(
             "UPDATE messages SET body = NULL, mentions_channel = 0, deleted_at = ?1 WHERE id = ?2",
@@ -274,6 +281,7 @@ pub fn delete(
     message.mentions.clear();
     message.mentions_channel = false;
     message.reactions.clear();
+    message.attachments.clear();
     message.deleted_at = Some(now);
     scrub_log(unit, &message)?;
     let deleted = Event::MessageDeleted {
@@ -295,7 +303,7 @@ pub fn delete(
         unit.rewrite_event(EventSeq(seq), &deleted)?;
     }
     unit.emit(deleted, now)?;
-    Ok(())
+    Ok(blob_keys)
 }
 
 pub fn set_reaction(

@@ -9,6 +9,7 @@
 //! PostgreSQL accepts.
 
 mod accounts;
+mod attachments;
 mod checkpoint;
 mod conversations;
 mod events;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_core.sql"),
     include_str!("../../migrations/sqlite/0002_leaner_indexes.sql"),
     include_str!("../../migrations/sqlite/0003_search.sql"),
+    include_str!("../../migrations/sqlite/0004_attachments.sql"),
 ];
 /// The schema version that created the search index: a database migrated
 /// past it at start-up gets its existing messages indexed.
@@ -397,7 +399,12 @@ impl Storage for SqliteStore {
             .await
     }
 
-    async fn delete_message(&self, actor: Actor, id: MessageId, now: Timestamp) -> StoreResult<()> {
+    async fn delete_message(
+        &self,
+        actor: Actor,
+        id: MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
         self.writer
             .write(move |u| messages::delete(u, &actor, id, now))
             .await
@@ -460,6 +467,29 @@ impl Storage for SqliteStore {
                     total,
                 })
             })
+            .await
+    }
+
+    async fn check_upload(&self, actor: Actor, conv: ConversationId) -> StoreResult<()> {
+        self.readers
+            .read(move |c| attachments::check_upload(c, &actor, conv))
+            .await
+    }
+
+    async fn create_attachment(
+        &self,
+        actor: Actor,
+        new: NewAttachment,
+        now: Timestamp,
+    ) -> StoreResult<Attachment> {
+        self.writer
+            .write(move |u| attachments::insert(u, &actor, &new, now))
+            .await
+    }
+
+    async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment> {
+        self.readers
+            .read(move |c| attachments::readable(c, &actor, id))
             .await
     }
 

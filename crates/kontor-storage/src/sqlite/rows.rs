@@ -94,6 +94,7 @@ pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
         created_at: Timestamp(r.get(9)?),
         edited_at: r.get::<_, Option<i64>>(10)?.map(Timestamp),
         deleted_at: r.get::<_, Option<i64>>(11)?.map(Timestamp),
+        attachments: Vec::new(),
     })
 }
 
@@ -123,6 +124,7 @@ pub fn load_message_extras(conn: &Connection, m: &mut Message) -> StoreResult<()
             }),
         }
     }
+    m.attachments = super::attachments::of_message(conn, m.id)?;
     Ok(())
 }
 

@@ -42,9 +42,18 @@ impl TestServer {
 
     /// Start a server on an existing data directory.
     pub async fn start_in(dir: tempfile::TempDir) -> TestServer {
+        TestServer::start_configured(dir, |_| {}).await
+    }
+
+    /// Start a server with settings changed by `configure`.
+    pub async fn start_configured(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config::default();
         config.storage.data_dir = dir.path().to_owned();
         config.server.shutdown_grace_seconds = 2;
+        configure(&mut config);
         let server = Server::open(config).await.expect("server opens");
         let state = server.state().clone();
         let org_id = match accounts::org_by_name(&state, "Testfirma GmbH")

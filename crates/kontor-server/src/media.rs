@@ -1,0 +1,240 @@
+//! What an uploaded file really is, and making images safe to share:
+//! the type is sniffed from the content (the client's claim is ignored),
+//! metadata (EXIF with its GPS position, XMP, IPTC, comments) is cut out
+//! of images without re-encoding them, and thumbnails are decoded under
+//! explicit limits so a decompression bomb is refused, not decoded.
+//!
+//! Everything here is synchronous CPU work: callers run it on the
+//! blocking pool.
+
+use std::io::Cursor;
+
+use bytes::Bytes;
+use image::{ImageFormat, ImageReader, Limits};
+use img_parts::jpeg::{Jpeg, markers};
+use img_parts::png::Png;
+use img_parts::webp::WebP;
+
+/// Longest side of a thumbnail in pixels.
+pub const THUMBNAIL_PIXELS: u32 = 320;
+/// Largest image file processed (stripped and thumbnailed); larger images
+/// are refused, since stripping needs the file in memory.
+pub const MAX_IMAGE_BYTES: u64 = 50 * 1024 * 1024;
+/// Most memory the decoder may allocate for one image.
+const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Types shown inline by browsers without risk: they cannot run script in
+/// our origin. Everything else is served as a download in a sandbox.
+const INLINE_SAFE: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/ogg",
+    "application/pdf",
+    "text/plain; charset=utf-8",
+];
+
+/// Whether files of this (sniffed) type may be shown inline.
+pub fn inline_safe(content_type: &str) -> bool {
+    INLINE_SAFE.contains(&content_type)
+}
+
+/// The type of a file, from its first bytes (a few KiB suffice).
+pub fn sniff(head: &[u8]) -> String {
+    // Binary formats by their magic numbers; markup is classified below,
+    // where an SVG inside an XML prologue is still an SVG.
+    if let Some(kind) = infer::get(head) {
+        let t = kind.mime_type();
+        if !t.starts_with("text/") && t != "application/xml" {
+            return t.to_owned();
+        }
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // A multi-byte character may be cut at the end of the head.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return "application/octet-stream".into(),
+    };
+    let lower = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    if lower.contains("<svg") {
+        "image/svg+xml".into()
+    } else if lower.starts_with("<!doctype html")
+        || lower.contains("<html")
+        || lower.contains("<script")
+        || lower.contains("<body")
+    {
+        "text/html".into()
+    } else if lower.starts_with("<?xml") {
+        "application/xml".into()
+    } else {
+        "text/plain; charset=utf-8".into()
+    }
+}
+
+/// Why an image was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// Too many pixels or bytes to process safely.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Not decodable as the type it claims to be.
+    #[error("the image cannot be read: {0}")]
+    Broken(String),
+}
+
+/// An image made safe to store.
+pub struct CleanImage {
+    /// The image without metadata.
+    pub bytes: Bytes,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// A small preview (JPEG).
+    pub thumbnail: Vec<u8>,
+}
+
+fn format_of(content_type: &str) -> Option<ImageFormat> {
+    match content_type {
+        "image/png" => Some(ImageFormat::Png),
+        "image/jpeg" => Some(ImageFormat::Jpeg),
+        "image/gif" => Some(ImageFormat::Gif),
+        "image/webp" => Some(ImageFormat::WebP),
+        _ => None,
+    }
+}
+
+/// Whether `clean_image` handles this type.
+pub fn is_processed_image(content_type: &str) -> bool {
+    format_of(content_type).is_some()
+}
+
+/// Remove metadata segments and chunks, keeping the pixels as they are.
+fn strip_metadata(content_type: &str, bytes: Bytes) -> Result<Bytes, ImageError> {
+    let broken = |e: img_parts::Error| ImageError::Broken(e.to_string());
+    match content_type {
+        "image/jpeg" => {
+            let mut jpeg = Jpeg::from_bytes(bytes).map_err(broken)?;
+            // APP1 carries EXIF and XMP, APP13 IPTC; comments may name
+            // people or devices. APP0 (JFIF), APP2 (colour profile) and
+            // APP14 (Adobe colour transform) are needed to show the image.
+            jpeg.segments_mut().retain(|s| {
+                let m = s.marker();
+                !(m == markers::APP1 || m == markers::APP13 || m == markers::COM)
+            });
+            Ok(jpeg.encoder().bytes())
+        }
+        "image/png" => {
+            let mut png = Png::from_bytes(bytes).map_err(broken)?;
+            png.chunks_mut()
+                .retain(|c| !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"));
+            Ok(png.encoder().bytes())
+        }
+        "image/webp" => {
+            let mut webp = WebP::from_bytes(bytes).map_err(broken)?;
+            webp.chunks_mut()
+                .retain(|c| !matches!(&c.id(), b"EXIF" | b"XMP "));
+            Ok(webp.encoder().bytes())
+        }
+        // GIF has no EXIF; its comment extensions are dropped by the
+        // thumbnail and left in the original, which browsers never show.
+        _ => Ok(bytes),
+    }
+}
+
+/// Check an image's size, strip its metadata and make a thumbnail.
+pub fn clean_image(
+    content_type: &str,
+    bytes: Bytes,
+    max_pixels: u64,
+) -> Result<CleanImage, ImageError> {
+    let format = format_of(content_type)
+        .ok_or_else(|| ImageError::Broken(format!("{content_type} is not an image type")))?;
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(ImageError::TooLarge(format!(
+            "images may be at most {} MiB",
+            MAX_IMAGE_BYTES / (1024 * 1024)
+        )));
+    }
+    let reader = |b: &Bytes| {
+        let mut r = ImageReader::with_format(Cursor::new(b.clone()), format);
+        let mut limits = Limits::default();
+        limits.max_alloc = Some(MAX_DECODE_ALLOC);
+        r.limits(limits);
+        r
+    };
+    // The header alone says how large the decoded image would be.
+    let (width, height) = reader(&bytes)
+        .into_dimensions()
+        .map_err(|e| ImageError::Broken(e.to_string()))?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(ImageError::TooLarge(format!(
+            "the image is {width} × {height} pixels; at most {} megapixels are accepted",
+            max_pixels / 1_000_000
+        )));
+    }
+    let clean = strip_metadata(content_type, bytes)?;
+    let decoded = reader(&clean)
+        .decode()
+        .map_err(|e| ImageError::Broken(e.to_string()))?;
+    let small = decoded
+        .thumbnail(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
+        .to_rgba8();
+    // Thumbnails are JPEG: transparent parts are laid on white.
+    let flat = image::RgbImage::from_fn(small.width(), small.height(), |x, y| {
+        let [r, g, b, a] = small.get_pixel(x, y).0;
+        let a = u16::from(a);
+        let over_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        image::Rgb([over_white(r), over_white(g), over_white(b)])
+    });
+    let mut thumbnail = Vec::new();
+    image::DynamicImage::ImageRgb8(flat)
+        .write_to(&mut Cursor::new(&mut thumbnail), ImageFormat::Jpeg)
+        .map_err(|e| ImageError::Broken(e.to_string()))?;
+    Ok(CleanImage {
+        bytes: clean,
+        width,
+        height,
+        thumbnail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_come_from_the_content() {
+        assert_eq!(sniff(b"%PDF-1.7\n..."), "application/pdf");
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
+        assert_eq!(
+            sniff(b"<svg xmlns='http://www.w3.org/2000/svg'>"),
+            "image/svg+xml"
+        );
+        assert_eq!(
+            sniff(b"<?xml version='1.0'?><svg onload='alert(1)'/>"),
+            "image/svg+xml"
+        );
+        assert_eq!(sniff(b"  <!DOCTYPE html><p>hi"), "text/html");
+        assert_eq!(sniff(b"<script>alert(1)</script>"), "text/html");
+        assert_eq!(
+            sniff("Grüße aus dem Lager".as_bytes()),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            sniff(&[0xff, 0x00, 0xfe, 0x01, 0x80]),
+            "application/octet-stream"
+        );
+        assert!(inline_safe("image/png") && !inline_safe("image/svg+xml"));
+        assert!(!inline_safe("text/html") && !inline_safe("application/octet-stream"));
+    }
+}

@@ -1,0 +1,453 @@
+//! Attachments against a real server and the local blob store: round
+//! trips, type sniffing, safe download headers, sanitised names that never
+//! become paths, EXIF/GPS stripped from photos, decompression bombs
+//! refused, membership checked on every download, quotas, and files gone
+//! with their message.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::Path;
+
+use common::*;
+use kontor_client::kontor_wire::WireEvent;
+use kontor_client::kontor_wire::requests::SendMessage;
+use kontor_client::{Client, ClientError};
+
+/// A valid PNG (solid colour) of the given size.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode png");
+    out
+}
+
+/// The GPS position the test photo claims; it must not survive upload.
+const GPS_MARKER: &[u8] = b"GPS 52.5200N 13.4050E Hauptstr. 1";
+
+/// A JPEG with an EXIF block holding a GPS IFD (latitude reference and a
+/// map datum text that is easy to look for).
+fn jpeg_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 120, 200]));
+    let mut plain = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut plain), image::ImageFormat::Jpeg)
+        .expect("encode jpeg");
+    // Little-endian TIFF: IFD0 at 8 with one entry (GPSInfo → 26), then
+    // the GPS IFD at 26 with GPSLatitudeRef "N" and GPSMapDatum (text at 56).
+    let mut tiff: Vec<u8> = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend([0x25, 0x88, 4, 0]); // tag 0x8825, type LONG
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend([1, 0, 2, 0]); // GPSLatitudeRef, ASCII
+    tiff.extend(2u32.to_le_bytes());
+    tiff.extend(*b"N\0\0\0");
+    tiff.extend([0x12, 0, 2, 0]); // GPSMapDatum, ASCII
+    tiff.extend((GPS_MARKER.len() as u32 + 1).to_le_bytes());
+    tiff.extend(56u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    assert_eq!(tiff.len(), 56);
+    tiff.extend(GPS_MARKER);
+    tiff.push(0);
+    let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(plain.into()).expect("parse jpeg");
+    use img_parts::ImageEXIF;
+    jpeg.set_exif(Some(tiff.into()));
+    jpeg.encoder().bytes().to_vec()
+}
+
+/// A PNG that claims 50,000 × 50,000 pixels (7.5 GB decoded) in a few
+/// dozen bytes: only its header is valid.
+fn png_bomb() -> Vec<u8> {
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend(kind);
+        c.extend(data);
+        let mut crc = crc32(kind);
+        crc = crc32_continue(crc, data);
+        c.extend(crc.to_be_bytes());
+        c
+    }
+    let mut ihdr = 50_000u32.to_be_bytes().to_vec();
+    ihdr.extend(50_000u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    out.extend(chunk(b"IEND", &[]));
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    crc32_continue(0, data)
+}
+
+/// CRC-32 (IEEE), continuing from a previous value.
+fn crc32_continue(prev: u32, data: &[u8]) -> u32 {
+    let mut crc = !prev;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn code(e: &ClientError) -> (Option<u16>, Option<&str>) {
+    (e.status(), e.code())
+}
+
+/// Every file under `<data>/files` except the staging area.
+fn stored_files(data: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let root = data.join("files");
+    for dir in std::fs::read_dir(&root).expect("files dir").flatten() {
+        if dir.file_name() == "staging" {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path()).expect("shard").flatten() {
+            out.push(f.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    out
+}
+
+fn with_files(text: &str, ids: Vec<i64>) -> SendMessage {
+    SendMessage {
+        attachment_ids: ids,
+        ..common::text(text)
+    }
+}
+
+#[tokio::test]
+async fn files_round_trip_with_sniffed_types_and_safe_headers() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = group(&anna, "Dokumente", &[bernd_user.id.0]).await;
+    let (mut bernd_ev, _) = events(&bernd).await;
+
+    // Bigger than the JSON body limit (64 KiB): uploads stream.
+    let report: Vec<u8> = b"%PDF-1.7\n"
+        .iter()
+        .copied()
+        .chain((0..300_000).map(|i| (i % 251) as u8))
+        .collect();
+    let pdf = anna
+        .upload(conv.id, "Prüfbericht Presse 4.png", report.clone())
+        .await
+        .expect("upload");
+    assert_eq!(
+        pdf.content_type, "application/pdf",
+        "the content decides, not the name"
+    );
+    assert_eq!(pdf.name, "Prüfbericht Presse 4.png");
+    assert_eq!(pdf.size, report.len() as u64);
+    assert_eq!(pdf.message_id, None);
+    let html = anna
+        .upload(
+            conv.id,
+            "nett.txt",
+            b"<!doctype html><script>alert(1)</script>".to_vec(),
+        )
+        .await
+        .expect("upload html");
+    assert_eq!(html.content_type, "text/html");
+    let svg = anna
+        .upload(
+            conv.id,
+            "logo.svg",
+            b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>"
+                .to_vec(),
+        )
+        .await
+        .expect("upload svg");
+    assert_eq!(svg.content_type, "image/svg+xml");
+    let photo = anna
+        .upload(conv.id, "linie2.png", png(640, 480))
+        .await
+        .expect("png");
+    assert_eq!((photo.width, photo.height), (Some(640), Some(480)));
+    assert!(photo.thumbnail_url.is_some());
+
+    // Only the uploader sees a file before it is sent.
+    let early = bernd.download(pdf.id, false).await.expect_err("not yet");
+    assert_eq!(code(&early), (Some(404), Some("not_found")));
+
+    let (sent, _) = anna
+        .send(
+            conv.id,
+            &with_files("", vec![pdf.id, html.id, svg.id, photo.id]),
+        )
+        .await
+        .expect("send with files, no text");
+    assert_eq!(sent.attachments.len(), 4);
+    let f = next_matching(&mut bernd_ev, |e| {
+        matches!(e, WireEvent::MessageCreated { .. })
+    })
+    .await;
+    let WireEvent::MessageCreated { message } = f.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        message.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![pdf.id, html.id, svg.id, photo.id]
+    );
+
+    let got = bernd.download(pdf.id, false).await.expect("download");
+    assert_eq!(got.bytes, report);
+    assert_eq!(got.header("content-type"), "application/pdf");
+    assert_eq!(got.header("x-content-type-options"), "nosniff");
+    assert!(
+        got.header("content-disposition")
+            .starts_with("inline; filename=\"Pr_fbericht Presse 4.png\"")
+    );
+    assert!(
+        got.header("content-disposition")
+            .contains("filename*=UTF-8''Pr%C3%BCfbericht%20Presse%204.png"),
+        "{}",
+        got.header("content-disposition")
+    );
+    assert!(got.header("cache-control").contains("no-store"));
+    for risky in [&html, &svg] {
+        let got = bernd.download(risky.id, false).await.expect("download");
+        assert!(
+            got.header("content-disposition").starts_with("attachment;"),
+            "{}",
+            risky.name
+        );
+        assert!(
+            got.header("content-security-policy").starts_with("sandbox"),
+            "{}",
+            risky.name
+        );
+        assert_eq!(got.header("x-content-type-options"), "nosniff");
+    }
+    let thumb = bernd.download(photo.id, true).await.expect("thumbnail");
+    assert_eq!(thumb.header("content-type"), "image/jpeg");
+    let small = image::load_from_memory(&thumb.bytes).expect("thumbnail decodes");
+    assert_eq!((small.width(), small.height()), (320, 240));
+    let no_thumb = bernd
+        .download(pdf.id, true)
+        .await
+        .expect_err("pdf has none");
+    assert_eq!(code(&no_thumb), (Some(404), Some("not_found")));
+
+    // Names never reach the file system: every stored file is named by
+    // the server.
+    for name in stored_files(srv.dir.path()) {
+        let hex = name.strip_suffix(".thumb").unwrap_or(&name);
+        assert!(
+            hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn photos_lose_their_gps_position_and_bombs_are_refused() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let conv = channel(&anna, "Fotos").await;
+    let original = jpeg_with_gps();
+    let parsed = img_parts::jpeg::Jpeg::from_bytes(original.clone().into()).expect("jpeg");
+    use img_parts::ImageEXIF;
+    assert!(parsed.exif().is_some(), "the test photo carries EXIF");
+    assert!(original.windows(GPS_MARKER.len()).any(|w| w == GPS_MARKER));
+
+    let up = anna
+        .upload(conv.id, "IMG_0001.JPG", original)
+        .await
+        .expect("upload");
+    assert_eq!(up.content_type, "image/jpeg");
+    let stored = anna.download(up.id, false).await.expect("download");
+    assert!(
+        !stored
+            .bytes
+            .windows(GPS_MARKER.len())
+            .any(|w| w == GPS_MARKER)
+    );
+    assert!(
+        !stored.bytes.windows(6).any(|w| w == b"Exif\0\0"),
+        "no EXIF block left"
+    );
+    let reparsed = img_parts::jpeg::Jpeg::from_bytes(stored.bytes.clone().into()).expect("jpeg");
+    assert!(reparsed.exif().is_none());
+    let img = image::load_from_memory(&stored.bytes).expect("still a valid image");
+    assert_eq!((img.width(), img.height()), (16, 16));
+    assert_eq!(up.size, stored.bytes.len() as u64);
+
+    let bomb = anna
+        .upload(conv.id, "bomb.png", png_bomb())
+        .await
+        .expect_err("refused");
+    assert_eq!(code(&bomb), (Some(422), Some("limit_exceeded")));
+    assert!(bomb.to_string().contains("50000 × 50000"), "{bomb}");
+    let broken = anna
+        .upload(
+            conv.id,
+            "kaputt.png",
+            b"\x89PNG\r\n\x1a\nnot really".to_vec(),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(code(&broken), (Some(422), Some("invalid_input")));
+    let empty = anna
+        .upload(conv.id, "leer.txt", Vec::new())
+        .await
+        .expect_err("refused");
+    assert_eq!(code(&empty), (Some(422), Some("invalid_input")));
+    // Nothing refused was kept.
+    assert_eq!(
+        stored_files(srv.dir.path()).len(),
+        2,
+        "the photo and its thumbnail"
+    );
+}
+
+#[tokio::test]
+async fn downloads_check_membership_every_time() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (claudia, _) = srv.client("claudia").await;
+    let conv = group(&anna, "Lohn", &[bernd_user.id.0]).await;
+    let other = group(&anna, "Anderes", &[bernd_user.id.0]).await;
+
+    // Uploading needs a conversation one may post in.
+    let outside = claudia
+        .upload(conv.id, "x.txt", b"hallo".to_vec())
+        .await
+        .expect_err("no");
+    assert_eq!(code(&outside), (Some(404), Some("not_found")));
+
+    let up = anna
+        .upload(conv.id, "lohn.txt", b"geheim".to_vec())
+        .await
+        .expect("upload");
+    // Someone else's upload, or one from another conversation, cannot be
+    // attached.
+    let stolen = bernd
+        .send(conv.id, &with_files("meins", vec![up.id]))
+        .await
+        .expect_err("no");
+    assert_eq!(code(&stolen), (Some(404), Some("not_found")));
+    let moved = anna
+        .send(other.id, &with_files("hier", vec![up.id]))
+        .await
+        .expect_err("no");
+    assert_eq!(code(&moved), (Some(404), Some("not_found")));
+    anna.send(conv.id, &with_files("Lohnliste", vec![up.id]))
+        .await
+        .expect("send");
+    let again = anna
+        .send(conv.id, &with_files("nochmal", vec![up.id]))
+        .await
+        .expect_err("used");
+    assert_eq!(code(&again), (Some(404), Some("not_found")));
+
+    assert_eq!(
+        bernd.download(up.id, false).await.expect("member").bytes,
+        b"geheim"
+    );
+    let stranger = claudia
+        .download(up.id, false)
+        .await
+        .expect_err("not a member");
+    assert_eq!(code(&stranger), (Some(404), Some("not_found")));
+    let anonymous = Client::new(&srv.url).expect("client");
+    let anon = anonymous
+        .download(up.id, false)
+        .await
+        .expect_err("no session");
+    assert_eq!(anon.status(), Some(401));
+
+    anna.remove_member(conv.id, bernd_user.id.0)
+        .await
+        .expect("removed");
+    let gone = bernd
+        .download(up.id, false)
+        .await
+        .expect_err("removed member");
+    assert_eq!(code(&gone), (Some(404), Some("not_found")));
+}
+
+#[tokio::test]
+async fn deleting_a_message_deletes_its_files() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = direct(&anna, bernd_user.id.0).await;
+    let photo = anna.upload(conv.id, "a.png", png(8, 8)).await.expect("png");
+    let doc = anna
+        .upload(conv.id, "b.txt", b"Notiz".to_vec())
+        .await
+        .expect("txt");
+    let (m, _) = anna
+        .send(conv.id, &with_files("zwei Dateien", vec![photo.id, doc.id]))
+        .await
+        .expect("send");
+    assert_eq!(stored_files(srv.dir.path()).len(), 3);
+    anna.delete(m.id).await.expect("delete");
+    for id in [photo.id, doc.id] {
+        let e = bernd.download(id, false).await.expect_err("gone");
+        assert_eq!(code(&e), (Some(404), Some("not_found")));
+    }
+    assert!(
+        stored_files(srv.dir.path()).is_empty(),
+        "contents removed from disk"
+    );
+    let after = bernd.message(m.id).await.expect("tombstone");
+    assert!(after.attachments.is_empty());
+}
+
+#[tokio::test]
+async fn sizes_and_quotas_are_enforced_with_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = TestServer::start_configured(dir, |c| {
+        c.files.max_upload_mib = 1;
+        c.files.user_quota_mib = 2;
+    })
+    .await;
+    let (anna, _) = srv.client("anna").await;
+    let conv = channel(&anna, "Ablage").await;
+    let big = anna
+        .upload(conv.id, "gross.bin", vec![7u8; 1024 * 1024 + 1])
+        .await
+        .expect_err("too big");
+    assert_eq!(code(&big), (Some(413), Some("payload_too_large")));
+    let mib = vec![b'x'; 1024 * 1024];
+    anna.upload(conv.id, "eins.txt", mib.clone())
+        .await
+        .expect("first MiB");
+    anna.upload(conv.id, "zwei.txt", mib.clone())
+        .await
+        .expect("second MiB");
+    let over = anna
+        .upload(conv.id, "drei.txt", mib)
+        .await
+        .expect_err("quota");
+    assert_eq!(code(&over), (Some(422), Some("limit_exceeded")));
+    assert!(over.to_string().contains("quota of 2 MiB"), "{over}");
+    assert_eq!(
+        stored_files(srv.dir.path()).len(),
+        2,
+        "refused uploads leave nothing"
+    );
+    let staging = std::fs::read_dir(srv.dir.path().join("files/staging")).expect("staging");
+    assert_eq!(staging.count(), 0, "no staged leftovers");
+}
