@@ -191,6 +191,8 @@ pub struct SearchQuery {
     pub since: Option<Timestamp>,
     /// Only messages posted before this time.
     pub until: Option<Timestamp>,
+    /// Only messages with at least one attached file.
+    pub has_file: bool,
     /// Order.
     pub order: SearchOrder,
     /// Page size.

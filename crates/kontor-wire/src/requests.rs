@@ -218,6 +218,9 @@ pub struct SearchParams {
     pub since: Option<String>,
     /// Only messages posted before this time (RFC 3339).
     pub until: Option<String>,
+    /// Only messages with an attached file.
+    #[serde(default)]
+    pub has_file: bool,
     /// `relevance` (default) or `date` (newest first).
     pub sort: Option<String>,
     /// Page size (1–50, default 20).

@@ -416,6 +416,48 @@ async fn deleting_a_message_deletes_its_files() {
 }
 
 #[tokio::test]
+async fn search_can_ask_for_messages_with_files() {
+    use kontor_client::kontor_wire::requests::SearchParams;
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let conv = channel(&anna, "Pläne").await;
+    let plan = anna
+        .upload(conv.id, "plan.txt", b"Schichtplan".to_vec())
+        .await
+        .expect("upload");
+    let (with, _) = anna
+        .send(
+            conv.id,
+            &with_files("Schichtplan für Dezember", vec![plan.id]),
+        )
+        .await
+        .expect("send");
+    anna.send(conv.id, &common::text("Schichtplan kommt morgen"))
+        .await
+        .expect("send");
+    let ids = |r: kontor_client::kontor_wire::requests::SearchResponse| {
+        r.hits.iter().map(|h| h.message.id).collect::<Vec<_>>()
+    };
+    let all = anna
+        .search(&SearchParams {
+            q: "Schichtplan".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(all.hits.len(), 2);
+    let files_only = anna
+        .search(&SearchParams {
+            q: "Schichtplan".into(),
+            has_file: true,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(ids(files_only), vec![with.id]);
+}
+
+#[tokio::test]
 async fn sizes_and_quotas_are_enforced_with_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let srv = TestServer::start_configured(dir, |c| {

@@ -27,6 +27,7 @@ pub async fn search(
         from: p.from.map(UserId),
         since: p.since.as_deref(),
         until: p.until.as_deref(),
+        has_file: p.has_file,
         sort: p.sort.as_deref(),
         limit: p.limit,
         offset: p.offset,

@@ -22,6 +22,8 @@ pub struct SearchSpec<'a> {
     pub since: Option<&'a str>,
     /// RFC 3339 upper bound (exclusive).
     pub until: Option<&'a str>,
+    /// Only messages with files.
+    pub has_file: bool,
     /// `relevance` or `date`.
     pub sort: Option<&'a str>,
     /// Page size.
@@ -60,6 +62,7 @@ pub async fn search(state: &AppState, actor: Actor, spec: SearchSpec<'_>) -> Api
         from: spec.from,
         since: time("since", spec.since)?,
         until: time("until", spec.until)?,
+        has_file: spec.has_file,
         order,
         limit,
         offset,

@@ -50,6 +50,7 @@ pub fn search(
          WHERE message_search MATCH ?1 AND m.deleted_at IS NULL \
          AND (?3 IS NULL OR m.conversation_id = ?3) AND (?4 IS NULL OR m.sender_id = ?4) \
          AND (?5 IS NULL OR m.created_at >= ?5) AND (?6 IS NULL OR m.created_at < ?6) \
+         AND (?9 = 0 OR EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)) \
          ORDER BY {order} LIMIT ?7 OFFSET ?8"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -64,6 +65,7 @@ pub fn search(
                 q.until.map(|t| t.0),
                 (q.limit + 1) as i64,
                 q.offset as i64,
+                q.has_file,
             ],
             rows::message,
         )?
