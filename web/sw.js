@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v7';
+const CACHE_NAME = 'kontor-shell-v8';
 
 const SHELL = [
   '/',
@@ -28,6 +28,7 @@ const SHELL = [
   '/js/markdown.js',
   '/js/dom.js',
   '/js/icons.js',
+  '/js/files.js',
   '/js/state.js',
   '/js/views/login.js',
   '/js/views/list.js',
@@ -36,6 +37,9 @@ const SHELL = [
   '/js/views/timeline.js',
   '/js/views/message.js',
   '/js/views/composer.js',
+  '/js/views/uploads.js',
+  '/js/views/attachments.js',
+  '/js/views/viewer.js',
   '/js/views/mention.js',
   '/js/views/unread.js',
   '/js/views/reveal.js',

@@ -1,6 +1,7 @@
 // Test 10 for run.mjs: axe-core (node_modules/axe-core, pinned in
-// package.json) on the main screens (the message search with hits among
-// them), at 1280×800 and 360×740, in the light
+// package.json) on the main screens (the message search with hits, a
+// message with attachments, the composer with a file waiting to be sent and
+// the image viewer among them), at 1280×800 and 360×740, in the light
 // and the dark colour scheme. axe is added as an init script (through the
 // DevTools protocol, which the page's CSP does not govern), so the page
 // runs under its real CSP. Every violation is printed; the test fails on
@@ -9,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makePng, PDF_BYTES, nodeUpload } from './attachments.mjs';
 
 const FAIL_ON = new Set(['serious', 'critical']);
 
@@ -35,6 +37,13 @@ export function registerA11yTest(test, x) {
     const gone = await post(bernd.token, 'Wird gleich gelöscht');
     await nodeApi(bernd.token, 'DELETE', `/messages/${gone.id}`);
     await post(claudia.token, `@${ANNA.username} kurze Rückfrage zum Termin`, { mentions: [anna.user.id] });
+    // The newest message, so it is in view: an image, a PDF and a text file.
+    const files = [
+      await nodeUpload(shared.base, anna.token, group.id, 'Grundriss Halle 2.png', makePng(160, 100)),
+      await nodeUpload(shared.base, anna.token, group.id, 'Prüfbericht.pdf', PDF_BYTES),
+      await nodeUpload(shared.base, anna.token, group.id, 'Messwerte.txt', Buffer.from('12,5 13,1 12,9\n')),
+    ];
+    await post(anna.token, 'Unterlagen für die Prüfung', { attachment_ids: files.map((f) => f.id) });
 
     const findings = [];
     let runs = 0;
@@ -84,7 +93,22 @@ export function registerA11yTest(test, x) {
       await listItem(page, groupName).click();
       await page.locator('.pane-conv form.composer textarea:enabled').waitFor();
       await page.locator('.pane-conv li.msg .thread-link').waitFor();
+      await page.locator('.pane-conv li.msg .att-thumb img[src^="blob:"]').waitFor();
+      await page.locator('.pane-conv li.msg .att-card').nth(1).waitFor();
       await check('conversation');
+
+      // A file waiting in the composer, and the image viewer.
+      const composer = page.locator('.pane-conv form.composer');
+      await composer.locator('input[type="file"]').setInputFiles([{ name: 'Skizze.png', mimeType: 'image/png', buffer: makePng(64, 64) }]);
+      await composer.locator('li.upload.upload-done').waitFor();
+      await check('composer with a pending attachment');
+      await composer.getByRole('button', { name: 'Remove Skizze.png' }).click();
+      await composer.locator('li.upload').waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Open image Grundriss Halle 2.png' }).click();
+      await page.locator('dialog[open] img.viewer-img').waitFor();
+      await check('image viewer');
+      await page.keyboard.press('Escape');
+      await page.locator('dialog[open]').waitFor({ state: 'detached' });
 
       // Message search, from the conversation ("only in" filter), with hits
       // (one a thread reply) whose matching words are marked.

@@ -31,6 +31,7 @@ import { registerLongTimelineTest } from './long-timeline.mjs';
 import { registerMembersTest } from './members.mjs';
 import { registerA11yTest } from './a11y.mjs';
 import { registerSearchTest } from './search.mjs';
+import { registerAttachmentsTest } from './attachments.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -556,23 +557,32 @@ test('3 XSS payloads render as inert text', async () => {
   assert.equal(await page.evaluate(() => window.__xss), 0);
 });
 
-test('4 every request stays on the server origin', async () => {
-  shared.recording = false;
+/**
+ * Split recorded requests ({url, test, kind}) into those that left the
+ * server's origin (`foreign`) and data:/blob: URLs (`local`, no network).
+ */
+function checkOrigins(requests) {
   const origin = new URL(shared.base);
   const wsOrigin = `ws://${origin.host}`;
-  assert.ok(shared.requests.length > 20, `requests were recorded (${shared.requests.length})`);
-  assert.ok(shared.requests.some((r) => r.kind === 'websocket'), 'the event stream WebSocket was recorded');
-  const ignored = [];
+  const local = [];
   const foreign = [];
-  for (const r of shared.requests) {
+  for (const r of requests) {
     const u = new URL(r.url);
     if (u.protocol === 'data:' || u.protocol === 'blob:') {
-      ignored.push(r);
+      local.push(r);
       continue;
     }
     const ok = u.origin === origin.origin || (u.protocol === 'ws:' && `ws://${u.host}` === wsOrigin);
     if (!ok) foreign.push(r);
   }
+  return { foreign, local };
+}
+
+test('4 every request stays on the server origin', async () => {
+  shared.recording = false;
+  assert.ok(shared.requests.length > 20, `requests were recorded (${shared.requests.length})`);
+  assert.ok(shared.requests.some((r) => r.kind === 'websocket'), 'the event stream WebSocket was recorded');
+  const { foreign, local: ignored } = checkOrigins(shared.requests);
   for (const r of ignored) console.log(`  note: ${r.kind} request to ${r.url.slice(0, 80)} during "${r.test}"`);
   assert.deepEqual(foreign.map((r) => `${r.url} (${r.test})`), [], 'requests to other origins');
   const kinds = {};
@@ -683,7 +693,7 @@ test('6 screenshots at 1280×800 and 390×844', async () => {
 });
 
 registerMentionUnreadTests(test, { shared, newContext, newPage, loginThroughForm, openConversation, timelineMessage, nodeApi, ANNA, BERND, RANDOM_CHANNEL, RUN_ID });
-const helpers = { shared, newContext, newPage, loginThroughForm, listItem, openConversation, timelineMessage, messageById, sendFromComposer, pageApi, nodeApi, ensureUsers, ANNA, BERND, CLAUDIA, PASSWORD, RANDOM_CHANNEL, RUN_ID, HERE };
+const helpers = { shared, newContext, newPage, loginThroughForm, listItem, openConversation, timelineMessage, messageById, sendFromComposer, pageApi, nodeApi, ensureUsers, checkOrigins, ANNA, BERND, CLAUDIA, PASSWORD, RANDOM_CHANNEL, RUN_ID, HERE, SCREENSHOT_DIR };
 registerLongTimelineTest(test, helpers);
 registerMembersTest(test, helpers);
 registerA11yTest(test, helpers);
@@ -704,6 +714,7 @@ test('11 the service worker caches every module the app loads', async () => {
 });
 
 registerSearchTest(test, helpers);
+registerAttachmentsTest(test, helpers);
 
 // ---------------------------------------------------------------------------
 // Runner
@@ -772,11 +783,13 @@ async function main() {
     const dialogs = shared.dialogs.filter((d) => d.message !== '1337');
     for (const d of dialogs) console.log(`  warn: dialog "${d.message}" during "${d.test}"`);
     // Refused connections while the server is down (test 5) are expected.
-    // So are the refusals tests 9 (409) and 10 (401, wrong password) provoke.
+    // So are the refusals tests 9 (409) and 10 (401, wrong password) provoke,
+    // and test 13's empty upload (422) and reads of revoked object URLs.
     const expected = (e) =>
       (e.test.startsWith('5 ') && /ERR_CONNECTION_REFUSED/.test(e.text)) ||
       (e.test.startsWith('9 ') && /status of 409/.test(e.text)) ||
-      (e.test.startsWith('10 ') && /status of 401/.test(e.text));
+      (e.test.startsWith('10 ') && /status of 401/.test(e.text)) ||
+      (e.test.startsWith('13 ') && /status of 422|ERR_FILE_NOT_FOUND/.test(e.text));
     const consoleErrors = [...new Set(shared.consoleErrors.filter((e) => !expected(e)).map((e) => `${e.test}: ${e.text}`))];
     for (const e of consoleErrors.slice(0, 10)) console.log(`  warn: console error in ${e.slice(0, 300)}`);
     if (consoleErrors.length > 10) console.log(`  warn: … ${consoleErrors.length - 10} more console errors`);

@@ -74,19 +74,22 @@ async function request(method, path, { body, query, auth = true } = {}) {
       data = null;
     }
   }
-  if (!res.ok) {
-    const err = (data && data.error) || {};
-    const retry = Number.parseInt(res.headers.get('Retry-After') || '', 10);
-    const error = new ApiError(res.status, err.code || `http_${res.status}`, err.message || res.statusText, {
-      field: err.field || null,
-      retryAfter: Number.isFinite(retry) ? retry : null,
-    });
-    if (res.status === 401 && token && error.code === 'unauthenticated' && unauthorizedHandler) {
-      unauthorizedHandler(error);
-    }
-    throw error;
-  }
+  if (!res.ok) throw failure(res.status, res.statusText, data, res.headers.get('Retry-After'), token);
   return data;
+}
+
+/** The ApiError for a failed response (and the 401 handler, if it applies). */
+function failure(status, statusText, data, retryAfter, token) {
+  const err = (data && data.error) || {};
+  const retry = Number.parseInt(retryAfter || '', 10);
+  const error = new ApiError(status, err.code || `http_${status}`, err.message || statusText, {
+    field: err.field || null,
+    retryAfter: Number.isFinite(retry) ? retry : null,
+  });
+  if (status === 401 && token && error.code === 'unauthenticated' && unauthorizedHandler) {
+    unauthorizedHandler(error);
+  }
+  return error;
 }
 
 const enc = encodeURIComponent;
@@ -188,7 +191,8 @@ export function history(id, { before, after, limit, thread } = {}) {
 
 /**
  * POST /conversations/{id}/messages → Message.
- * body: {txn_id, text, thread_root_id?, mentions, mentions_channel}
+ * body: {txn_id, text, thread_root_id?, mentions, mentions_channel, attachment_ids?}
+ * (with attachment_ids, at most 10 uploads of this conversation, text may be empty)
  * A network failure is retried once with the same txn_id; the server
  * answers a repeat with the original message, so nothing posts twice.
  */
@@ -203,6 +207,82 @@ export async function sendMessage(id, body) {
     }
     throw e;
   }
+}
+
+// --- Attachments -------------------------------------------------------------
+
+/**
+ * POST /conversations/{id}/attachments?name= with the raw file as the body
+ * → Attachment. An XMLHttpRequest, because fetch() reports no upload
+ * progress. Returns {promise, abort}; `onProgress(sent, total)` follows the
+ * upload. An aborted upload rejects with code `aborted`.
+ */
+export function uploadAttachment(conversationId, file, { onProgress } = {}) {
+  const xhr = new XMLHttpRequest();
+  const token = getToken();
+  const promise = new Promise((resolve, reject) => {
+    const name = file.name || 'file';
+    xhr.open('POST', `${BASE}/conversations/${enc(conversationId)}/attachments?name=${enc(name)}`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.responseType = 'text';
+    if (onProgress) {
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable) onProgress(e.loaded, e.total);
+      });
+    }
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && data) resolve(data);
+      else reject(failure(xhr.status, xhr.statusText, data, xhr.getResponseHeader('Retry-After'), token));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network', 'network error')));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'aborted', 'aborted')));
+    xhr.send(file);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+/** DELETE /attachments/{id}: one's own upload that was never sent. */
+export function deleteAttachment(id) {
+  return request('DELETE', `/attachments/${enc(id)}`);
+}
+
+/**
+ * GET /attachments/{id} (`thumbnail`: the JPEG preview) → Blob. The file
+ * needs the bearer token, so it cannot be an <img src>: callers show it
+ * through URL.createObjectURL. The membership is checked on every request.
+ */
+export async function attachmentBlob(id, { thumbnail = false } = {}) {
+  const token = getToken();
+  let res;
+  let blob;
+  try {
+    res = await fetch(`${BASE}/attachments/${enc(id)}${thumbnail ? '?thumbnail=true' : ''}`, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'error',
+    });
+    if (res.ok) blob = await res.blob();
+  } catch (e) {
+    throw new ApiError(0, 'network', e && e.message ? e.message : 'network error');
+  }
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    throw failure(res.status, res.statusText, data, res.headers.get('Retry-After'), token);
+  }
+  return blob;
 }
 
 /**

@@ -95,6 +95,22 @@ export function formatNumber(n) {
   return new Intl.NumberFormat(locale()).format(n);
 }
 
+/** A file size: "512 Byte", "1,2 MB" (German) / "1.2 MB" (English); binary units. */
+export function formatSize(bytes) {
+  const n = Math.max(0, Number(bytes) || 0);
+  if (n < 1024) return t('size.bytes', { n: formatNumber(n) });
+  const units = ['size.kb', 'size.mb', 'size.gb'];
+  let value = n / 1024;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i += 1;
+  }
+  const digits = value < 10 ? 1 : 0;
+  const text = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
+  return t(units[i], { n: text });
+}
+
 /** "14:05" in the chosen locale. */
 export function formatTime(iso) {
   const d = new Date(iso);

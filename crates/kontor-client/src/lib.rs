@@ -162,6 +162,12 @@ impl Client {
             .map_err(|e| ClientError::Transport(format!("unexpected response: {e}")))
     }
 
+    /// Withdraw my upload before it was sent.
+    pub async fn delete_attachment(&self, id: i64) -> ClientResult<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/attachments/{id}"), None)
+            .await
+    }
+
     /// Download an attachment (or its thumbnail): its headers and bytes.
     pub async fn download(&self, id: i64, thumbnail: bool) -> ClientResult<Download> {
         let mut req = self

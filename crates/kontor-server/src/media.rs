@@ -186,9 +186,14 @@ pub fn clean_image(
     let decoded = reader(&clean)
         .decode()
         .map_err(|e| ImageError::Broken(e.to_string()))?;
-    let small = decoded
-        .thumbnail(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
-        .to_rgba8();
+    // Small images keep their size: a thumbnail never enlarges.
+    let small = if width <= THUMBNAIL_PIXELS && height <= THUMBNAIL_PIXELS {
+        decoded.to_rgba8()
+    } else {
+        decoded
+            .thumbnail(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
+            .to_rgba8()
+    };
     // Thumbnails are JPEG: transparent parts are laid on white.
     let flat = image::RgbImage::from_fn(small.width(), small.height(), |x, y| {
         let [r, g, b, a] = small.get_pixel(x, y).0;

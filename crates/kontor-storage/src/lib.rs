@@ -251,6 +251,13 @@ pub trait Storage: Send + Sync + 'static {
         new: NewAttachment,
         now: Timestamp,
     ) -> StoreResult<Attachment>;
+    /// Delete the actor's own upload that no message carries yet; returns
+    /// its blob keys.
+    async fn delete_pending_attachment(
+        &self,
+        actor: Actor,
+        id: AttachmentId,
+    ) -> StoreResult<Vec<String>>;
     /// An attachment the actor may read.
     async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment>;
     /// Add or remove the actor's reaction.

@@ -493,3 +493,67 @@ async fn sizes_and_quotas_are_enforced_with_clear_errors() {
     let staging = std::fs::read_dir(srv.dir.path().join("files/staging")).expect("staging");
     assert_eq!(staging.count(), 0, "no staged leftovers");
 }
+
+#[tokio::test]
+async fn pending_uploads_can_be_withdrawn_and_lists_show_files() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = direct(&anna, bernd_user.id.0).await;
+    let tiny = anna
+        .upload(conv.id, "klein.png", png(2, 2))
+        .await
+        .expect("png");
+    let thumb = anna.download(tiny.id, true).await.expect("thumbnail");
+    let img = image::load_from_memory(&thumb.bytes).expect("decodes");
+    assert_eq!(
+        (img.width(), img.height()),
+        (2, 2),
+        "thumbnails never enlarge"
+    );
+
+    // Withdrawn before sending: gone, and not counted any more.
+    let draft = anna
+        .upload(conv.id, "entwurf.txt", b"alt".to_vec())
+        .await
+        .expect("upload");
+    assert_eq!(stored_files(srv.dir.path()).len(), 3);
+    let not_hers = bernd
+        .delete_attachment(draft.id)
+        .await
+        .expect_err("only the uploader");
+    assert_eq!(code(&not_hers), (Some(404), Some("not_found")));
+    anna.delete_attachment(draft.id).await.expect("withdrawn");
+    assert_eq!(stored_files(srv.dir.path()).len(), 2);
+    let e = anna.download(draft.id, false).await.expect_err("gone");
+    assert_eq!(code(&e), (Some(404), Some("not_found")));
+
+    // Order is the upload order everywhere; the list preview has the files.
+    let second = anna
+        .upload(conv.id, "b.txt", b"b".to_vec())
+        .await
+        .expect("upload");
+    let (sent, _) = anna
+        .send(conv.id, &with_files("", vec![second.id, tiny.id]))
+        .await
+        .expect("send");
+    let order: Vec<i64> = sent.attachments.iter().map(|a| a.id).collect();
+    assert_eq!(order, vec![tiny.id, second.id]);
+    let list = bernd.conversations().await.expect("list");
+    let preview = list[0].last_message.as_ref().expect("preview");
+    assert_eq!(
+        preview.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
+        order
+    );
+    let sent_one = anna.delete_attachment(tiny.id).await.expect_err("sent");
+    assert_eq!(code(&sent_one), (Some(409), Some("conflict")));
+
+    let limits: serde_json::Value = reqwest::get(format!("{}/api/v1/limits", srv.url))
+        .await
+        .expect("limits")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(limits["max_upload_bytes"], 100 * 1024 * 1024);
+    assert_eq!(limits["max_attachments_per_message"], 10);
+}

@@ -1,6 +1,10 @@
 // The message composer: a labelled <textarea>; Enter sends, Shift+Enter
 // inserts a newline. Sending resolves @mentions and posts with a fresh
 // txn_id (api.sendMessage retries the same txn_id once on network errors).
+// With an Uploads list (uploads.js) it also takes files: the paperclip
+// button's file picker, files pasted into the text field, and files dropped
+// on the view (acceptDrops); they go out as `attachment_ids`, and then the
+// text may be empty.
 
 import * as api from '../api.js';
 import { h, uid } from '../dom.js';
@@ -29,6 +33,7 @@ export class Composer {
    * @param {() => void} [opts.onTyping]    the user typed (throttled by the stream)
    * @param {(msg: object) => void} opts.onSent
    * @param {string|null} [opts.disabledReason]  shown instead of enabling input
+   * @param {import('./uploads.js').Uploads} [opts.uploads]  files for the next message
    */
   constructor(opts) {
     this.opts = opts;
@@ -46,8 +51,36 @@ export class Composer {
       on: {
         keydown: (e) => this.onKeyDown(e),
         input: () => this.onInput(),
+        paste: (e) => this.onPaste(e),
       },
     });
+    this.uploads = disabled ? null : opts.uploads || null;
+    if (this.uploads) {
+      this.uploads.onEmpty = () => this.focus();
+      this.uploads.render(); // labels in the current language
+    }
+    this.fileInput = this.uploads ? h('input', {
+      type: 'file',
+      multiple: true,
+      hidden: true,
+      tabindex: '-1',
+      // Images and video first, so phones offer the camera; any file is fine.
+      accept: 'image/*,video/*,*/*',
+      'aria-label': t('composer.attach'),
+      on: {
+        change: () => {
+          this.addFiles(this.fileInput.files);
+          this.fileInput.value = '';
+        },
+      },
+    }) : null;
+    const attach = this.uploads ? h('button', {
+      type: 'button',
+      class: 'icon-btn attach-btn',
+      'aria-label': t('composer.attach'),
+      title: t('composer.attach'),
+      on: { click: () => this.fileInput.click() },
+    }, icon('paperclip')) : null;
     this.mentions = disabled ? null : new MentionPicker(this.area, opts.conversationId, () => this.onInput());
     this.error = h('p', { class: 'form-error composer-error', role: 'alert' });
     this.button = h('button', {
@@ -63,7 +96,8 @@ export class Composer {
       disabled ? h('p', { class: 'composer-note', role: 'note' }, opts.disabledReason) : null,
       this.labelEl = h('label', { for: id, class: 'visually-hidden' }, opts.label),
       this.mentions ? this.mentions.list : null,
-      h('div', { class: 'composer-row' }, this.area, this.button),
+      this.uploads ? this.uploads.el : null,
+      h('div', { class: 'composer-row' }, attach, this.fileInput, this.area, this.button),
       h('p', { id: `${id}-help`, class: 'visually-hidden' }, t('composer.help')),
       this.error,
     );
@@ -77,6 +111,27 @@ export class Composer {
   /** The conversation was renamed (or a name arrived). */
   setLabel(text) {
     if (this.labelEl.textContent !== text) this.labelEl.textContent = text;
+  }
+
+  /** Files can be attached here (an Uploads list and not read-only). */
+  canAttach() {
+    return !!this.uploads && !this.area.disabled;
+  }
+
+  /** Picked, pasted or dropped files: upload them for the next message. */
+  addFiles(files) {
+    if (!this.canAttach() || !files || !files.length) return;
+    this.error.textContent = this.uploads.add(files) || '';
+    this.area.focus();
+  }
+
+  /** Pasted files (a screenshot, say) are attached; pasted text stays text. */
+  onPaste(e) {
+    const data = e.clipboardData;
+    if (!this.canAttach() || !data || !data.files || !data.files.length) return;
+    if (data.getData('text/plain')) return;
+    e.preventDefault();
+    this.addFiles(data.files);
   }
 
   onKeyDown(e) {
@@ -103,20 +158,37 @@ export class Composer {
 
   async send() {
     if (this.sending || this.area.disabled) return;
+    const uploads = this.uploads;
     const text = this.area.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !(uploads && uploads.count)) return;
     if (new TextEncoder().encode(text).length > 16384) {
       this.error.textContent = t('composer.tooLong');
+      return;
+    }
+    if (uploads && uploads.failed) {
+      this.error.textContent = t('upload.removeFailed');
       return;
     }
     this.sending = true;
     this.button.disabled = true;
     this.error.textContent = '';
     try {
+      if (uploads && uploads.busy) {
+        uploads.announce(t('upload.waiting'));
+        await uploads.settled();
+        if (uploads.failed) {
+          this.error.textContent = t('upload.removeFailed');
+          return;
+        }
+      }
+      const ids = uploads ? uploads.ids() : [];
+      if (!text.trim() && !ids.length) return;
       const meta = await resolveMentions(text);
-      const body = { txn_id: newTxnId(), text, ...meta };
+      const body = { txn_id: newTxnId(), text: ids.length && !text.trim() ? '' : text, ...meta };
+      if (ids.length) body.attachment_ids = ids;
       if (this.opts.threadRootId) body.thread_root_id = this.opts.threadRootId;
       const msg = await api.sendMessage(this.opts.conversationId, body);
+      if (ids.length) uploads.clear(ids);
       // Only clear what was sent (the user may have typed on meanwhile).
       if (this.area.value === text) this.area.value = '';
       if (this.mentions) this.mentions.close();

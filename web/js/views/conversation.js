@@ -1,7 +1,7 @@
-// The conversation view: header, message timeline, typing line, composer,
-// and (when open) one side panel: a thread or the details and members. It
-// owns one canonical object per message id, so the main timeline and the
-// thread panel always agree. Live events are applied in live.js.
+// The conversation view: header, message timeline, typing line, composer
+// (its files: uploads.js) and, when open, one side panel: a thread or the
+// details and members. It owns one canonical object per message id, so the
+// main timeline and the thread panel agree. Live events: live.js.
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
@@ -18,6 +18,7 @@ import { UnreadJump } from './unread.js';
 import { TypingLine } from './typing.js';
 import { applyLiveEvent } from './live.js';
 import { revealMessage } from './reveal.js';
+import { Uploads } from './uploads.js';
 
 const PAGE = 50;
 
@@ -61,6 +62,7 @@ export class ConversationView {
     this.el = h('div', { class: 'conv-wrap' });
     this.main = h('section', { class: 'pane pane-conv', 'aria-labelledby': `conv-title-${id}` });
     this.el.append(this.main);
+    this.uploads = new Uploads(id, { dropOn: this.main, composer: () => this.composer }); // kept across composer rebuilds
     this.onVisibility = () => this.checkRead();
     document.addEventListener('visibilitychange', this.onVisibility);
     this.render();
@@ -451,6 +453,7 @@ export class ConversationView {
       label: this.composerLabel(),
       draft: this.draft,
       disabledReason: reason,
+      uploads: this.uploads,
       onDraft: (text) => {
         this.draft = text;
       },
@@ -490,5 +493,7 @@ export class ConversationView {
     this.typing.destroy();
     clearTimeout(this.errorTimer);
     if (this.panel) this.panel.destroy();
+    this.uploads.destroy();
+    this.scope.destroy(); // revokes the attachments' object URLs
   }
 }

@@ -155,7 +155,7 @@ export class ListPane {
     const m = s.last_message;
     let preview = '';
     if (m) {
-      const text = m.deleted || m.text === null ? t('message.deleted') : plainPreview(m.text, 90);
+      const text = m.deleted || m.text === null ? t('message.deleted') : m.text ? plainPreview(m.text, 90) : attachmentsPreview(m.attachments || []);
       const who = state.me && m.sender_id === state.me.id ? t('list.you') : c.kind === 'direct' ? '' : shortName(m.sender_id);
       preview = who ? t('list.previewFrom', { name: who, text }) : text;
     } else {
@@ -200,4 +200,10 @@ export class ListPane {
     e.preventDefault();
     this.ctx.navigate(path);
   }
+}
+
+/** Preview of a message without text: its attachments. */
+function attachmentsPreview(list) {
+  if (list.length === 1) return t('list.attachment', { name: list[0].name });
+  return list.length ? tn('list.attachments', list.length) : t('list.attachmentsUnknown');
 }

@@ -1,10 +1,11 @@
 // One message as a list item: sender, time, rendered Markdown, "edited"
-// flag or deletion tombstone, reactions, thread summary and the actions
-// (react, reply in thread, edit, delete).
+// flag or deletion tombstone, attachments (attachments.js), reactions,
+// thread summary and the actions (react, reply in thread, edit, delete).
 //
 // A MessageScope renders messages for one place (the main timeline or the
 // thread panel) and keeps that place's UI state: which message is being
-// edited, the edit draft, which reaction picker is open.
+// edited, the edit draft, which reaction picker is open, and the object
+// URLs of the attachments it shows.
 
 import * as api from '../api.js';
 import { h, confirmDialog } from '../dom.js';
@@ -12,6 +13,7 @@ import { icon } from '../icons.js';
 import { t, tn, formatTime, formatDateTime } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
 import { state, userName, resolveMentions } from '../state.js';
+import { AttachmentMedia } from './attachments.js';
 
 /** The quick reactions offered by the "add reaction" button. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
@@ -39,6 +41,7 @@ export function applyDeleted(msg) {
   msg.mentions = [];
   msg.mentions_channel = false;
   msg.reactions = [];
+  msg.attachments = [];
   if (!msg.deleted_at) msg.deleted_at = new Date().toISOString();
 }
 
@@ -57,6 +60,7 @@ export class MessageScope {
     this.editDraft = '';
     this.pickerId = null;
     this.nodes = new Map(); // message id → last rendered <li>
+    this.media = new AttachmentMedia((err) => this.view.showError(err));
   }
 
   /** Render a message as an <li>. */
@@ -84,7 +88,10 @@ export class MessageScope {
         ? h('p', { class: 'msg-body tombstone' }, t('message.deleted'))
         : editing
           ? this.editForm(msg)
-          : h('div', { class: 'msg-body' }, renderMarkdown(msg.text || '', { me: state.me && state.me.username })),
+          : msg.text || !(msg.attachments && msg.attachments.length)
+            ? h('div', { class: 'msg-body' }, renderMarkdown(msg.text || '', { me: state.me && state.me.username }))
+            : null,
+      this.media.render(msg),
       msg.deleted ? null : this.reactionRow(msg),
       !this.inThread && msg.reply_count > 0 ? this.threadSummary(msg) : null,
       msg.deleted || editing ? null : this.actions(msg, mine),
@@ -98,9 +105,15 @@ export class MessageScope {
     return msg.mentions_channel || (msg.mentions || []).includes(state.me.id);
   }
 
-  /** Forget a node (the timeline dropped it). */
+  /** Forget a node (the timeline dropped it), and revoke its attachments' URLs. */
   forget(id) {
     this.nodes.delete(id);
+    this.media.release(id);
+  }
+
+  /** The place closed: revoke every attachment URL. */
+  destroy() {
+    this.media.destroy();
   }
 
   /** Focus an element of a rendered message by its data-key. */

@@ -10,6 +10,7 @@ import { ensureUsers } from '../state.js';
 import { MessageScope } from './message.js';
 import { Timeline } from './timeline.js';
 import { Composer } from './composer.js';
+import { Uploads } from './uploads.js';
 
 const PAGE = 50;
 
@@ -52,6 +53,7 @@ export class ThreadPanel {
         },
       },
     });
+    this.uploads = new Uploads(view.id, { dropOn: this.el, composer: () => this.composer });
     this.render();
   }
 
@@ -112,6 +114,7 @@ export class ThreadPanel {
         label: t('thread.composerLabel'),
         placeholder: t('thread.placeholder'),
         draft: this.draft,
+        uploads: this.uploads,
         onDraft: (text) => {
           this.draft = text;
         },
@@ -165,5 +168,7 @@ export class ThreadPanel {
   destroy() {
     // Replies live only here; drop them from the view's message store.
     for (const m of this.timeline.messages) this.view.store.delete(m.id);
+    this.uploads.destroy();
+    this.scope.destroy();
   }
 }

@@ -55,6 +55,24 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json((&a).into())))
 }
 
+/// Delete your own upload that was never sent (sent files go with their
+/// message).
+#[utoipa::path(delete, path = "/api/v1/attachments/{id}", tag = "files", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Attachment id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already sent with a message (`conflict`)", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    files::delete_pending(&state, auth.user.actor(), AttachmentId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `filename="…"` with a plain-ASCII fallback and the exact name in
 /// RFC 5987 form.
 fn disposition(kind: &str, name: &str) -> HeaderValue {

@@ -69,7 +69,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::mark_read))
         .routes(routes!(search::search))
         .routes(routes!(files::upload))
-        .routes(routes!(files::download))
+        .routes(routes!(files::download, files::delete))
         .routes(routes!(ws::events))
         .routes(routes!(system::limits))
         .routes(routes!(system::healthz))

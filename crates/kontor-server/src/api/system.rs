@@ -32,8 +32,12 @@ pub struct Limits {
     pub max_page_size: usize,
     /// Most events replayed on resume before `resync_required`.
     pub max_resume_events: usize,
-    /// Largest request body in bytes.
+    /// Largest request body in bytes (JSON; uploads have their own limit).
     pub max_request_body_bytes: usize,
+    /// Largest upload in bytes.
+    pub max_upload_bytes: u64,
+    /// Most files on one message.
+    pub max_attachments_per_message: usize,
     /// Failed logins per account per window.
     pub login_failures_per_account: u32,
     /// Failed logins per client address per window.
@@ -44,7 +48,7 @@ pub struct Limits {
 
 /// The limits this server enforces, for clients to check input early.
 #[utoipa::path(get, path = "/api/v1/limits", tag = "system", responses((status = 200, body = Limits)))]
-pub async fn limits() -> Json<Limits> {
+pub async fn limits(State(state): State<AppState>) -> Json<Limits> {
     Json(Limits {
         max_message_bytes: l::MAX_MESSAGE_BYTES,
         max_name_chars: l::MAX_NAME_CHARS,
@@ -56,6 +60,8 @@ pub async fn limits() -> Json<Limits> {
         max_page_size: l::MAX_PAGE_SIZE,
         max_resume_events: l::MAX_RESUME_EVENTS,
         max_request_body_bytes: l::MAX_REQUEST_BODY_BYTES,
+        max_upload_bytes: state.config.files.max_upload_bytes(),
+        max_attachments_per_message: l::MAX_ATTACHMENTS_PER_MESSAGE,
         login_failures_per_account: crate::state::LOGIN_FAILURES_PER_ACCOUNT,
         login_failures_per_address: crate::state::LOGIN_FAILURES_PER_ADDRESS,
         login_failure_window_seconds: crate::state::LOGIN_FAILURE_WINDOW.as_secs(),

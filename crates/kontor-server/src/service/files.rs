@@ -62,7 +62,7 @@ async fn stage_body(state: &AppState, body: Body, max: u64) -> ApiResult<(Staged
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| {
-            DomainError::invalid("body", "the upload was interrupted; send the file again")
+            DomainError::invalid("file", "upload was interrupted; send the file again")
         })?;
         len += chunk.len() as u64;
         if len > max {
@@ -78,7 +78,7 @@ async fn stage_body(state: &AppState, body: Body, max: u64) -> ApiResult<(Staged
     }
     file.flush().await.map_err(io_error)?;
     if len == 0 {
-        return Err(DomainError::invalid("body", "the file is empty").into());
+        return Err(DomainError::invalid("file", "is empty").into());
     }
     Ok((staged, head, len))
 }
@@ -140,7 +140,9 @@ pub async fn upload(
             .map_err(|e| ApiError::Internal(format!("image task: {e}")))?
             .map_err(|e| match e {
                 media::ImageError::TooLarge(m) => DomainError::LimitExceeded(m),
-                media::ImageError::Broken(m) => DomainError::invalid("body", m),
+                media::ImageError::Broken(m) => {
+                    DomainError::invalid("file", format!("cannot be read as an image ({m})"))
+                }
             })?;
         drop(staged);
         put_bytes(state, &key, &clean.bytes).await?;
@@ -194,6 +196,13 @@ pub async fn open(
         }
     })?;
     Ok((a, reader))
+}
+
+/// Delete one's own upload before it was sent.
+pub async fn delete_pending(state: &AppState, actor: Actor, id: AttachmentId) -> ApiResult<()> {
+    let keys = state.store.delete_pending_attachment(actor, id).await?;
+    delete_blobs(state, &keys).await;
+    Ok(())
 }
 
 /// Delete blobs whose records are gone. Failures are logged: the records

@@ -156,7 +156,33 @@ pub fn attach(
             ..a
         });
     }
+    // In upload order, as every later read returns them.
+    out.sort_by_key(|a| a.id);
     Ok(out)
+}
+
+/// Delete an upload that was never sent (the uploader changed their
+/// mind); returns the blob keys to delete.
+pub fn remove_pending(
+    unit: &Unit<'_>,
+    actor: &Actor,
+    id: AttachmentId,
+) -> StoreResult<Vec<String>> {
+    let a = load(unit.conn, id)?
+        .filter(|a| a.uploader_id == actor.user_id)
+        .ok_or(DomainError::NotFound("attachment"))?;
+    if a.message_id.is_some() {
+        return Err(DomainError::Conflict(
+            "the file belongs to a sent message; delete the message instead".into(),
+        )
+        .into());
+    }
+    unit.conn
+        .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+        .execute(params![id.0])?;
+    Ok(std::iter::once(a.object_key)
+        .chain(a.thumbnail_key)
+        .collect())
 }
 
 /// A message's attachments, oldest first.

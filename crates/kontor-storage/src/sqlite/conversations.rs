@@ -473,12 +473,17 @@ pub fn list_for_user(conn: &Connection, actor: &Actor) -> StoreResult<Vec<Conver
         } else {
             None
         };
-        let last_message = match conv.last_message_id {
+        let mut last_message = match conv.last_message_id {
             Some(mid) => last_stmt
                 .query_row(params![mid.0], rows::message)
                 .optional()?,
             None => None,
         };
+        // The preview needs the files (a message may be only files), not
+        // the reactions and mentions.
+        if let Some(m) = last_message.as_mut().filter(|m| m.deleted_at.is_none()) {
+            m.attachments = super::attachments::of_message(conn, m.id)?;
+        }
         out.push(ConversationSummary {
             conversation: conv,
             role,

@@ -487,6 +487,16 @@ impl Storage for SqliteStore {
             .await
     }
 
+    async fn delete_pending_attachment(
+        &self,
+        actor: Actor,
+        id: AttachmentId,
+    ) -> StoreResult<Vec<String>> {
+        self.writer
+            .write(move |u| attachments::remove_pending(u, &actor, id))
+            .await
+    }
+
     async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment> {
         self.readers
             .read(move |c| attachments::readable(c, &actor, id))
