@@ -129,7 +129,7 @@ pub fn send(
         ])?;
     let id = MessageId(unit.conn.last_insert_rowid());
     write_mentions(unit, id, &mentions, false)?;
-    search::index(unit.conn, id, terms)?;
+    search::index(unit.conn, id, conv_id, terms)?;
     let attachments = if new.attachment_ids.is_empty() {
         Vec::new()
     } else {
@@ -230,7 +230,7 @@ pub fn edit(
         .execute(params![edit.text, edit.mentions_channel, now.0, id.0])?;
     write_mentions(unit, id, &mentions, true)?;
     search::unindex(unit.conn, id)?;
-    search::index(unit.conn, id, terms)?;
+    search::index(unit.conn, id, message.conversation_id, terms)?;
     message.text = Some(edit.text.clone());
     message.mentions = mentions;
     message.mentions_channel = edit.mentions_channel;

@@ -43,10 +43,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_leaner_indexes.sql"),
     include_str!("../../migrations/sqlite/0003_search.sql"),
     include_str!("../../migrations/sqlite/0004_attachments.sql"),
+    include_str!("../../migrations/sqlite/0005_search_by_conversation.sql"),
 ];
-/// The schema version that created the search index: a database migrated
-/// past it at start-up gets its existing messages indexed.
-const SEARCH_INDEX_VERSION: usize = 3;
+/// The schema version that last (re)created the search index: a database
+/// migrated past it at start-up gets its existing messages indexed.
+const SEARCH_INDEX_VERSION: usize = 5;
 /// Messages indexed per transaction when rebuilding the search index.
 pub const REINDEX_BATCH: usize = 1000;
 

@@ -12,11 +12,61 @@ use super::rows::{self, MESSAGE_COLS};
 use crate::search::{Analyzer, Terms};
 use crate::{SearchHit, SearchOrder, SearchPage, SearchQuery, StoreResult};
 
-/// Add a message's terms.
-pub fn index(conn: &Connection, id: MessageId, terms: &Terms) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO message_search (rowid, fwd, rev) VALUES (?1, ?2, ?3)")?
-        .execute(params![id.0, terms.forward, terms.reversed])?;
+/// Matches of one query ranked by relevance at most (the newest ones);
+/// see [`search`].
+pub const RANKED_CANDIDATES: usize = 2000;
+/// Most conversations a caller's query names as tokens; beyond this the
+/// query leaves the narrowing to the permission join alone.
+const MAX_CONVERSATION_TOKENS: usize = 500;
+
+/// Add a message's terms, and its conversation as a token.
+pub fn index(
+    conn: &Connection,
+    id: MessageId,
+    conv: ConversationId,
+    terms: &Terms,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO message_search (rowid, fwd, rev, conv) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        id.0,
+        terms.forward,
+        terms.reversed,
+        format!("c{}", conv.0)
+    ])?;
     Ok(())
+}
+
+/// The FTS condition restricting hits to the caller's conversations (or
+/// the one asked for), or `None` when they are too many to list.
+fn conversation_filter(
+    conn: &Connection,
+    actor: &Actor,
+    only: Option<ConversationId>,
+) -> StoreResult<Option<String>> {
+    let ids: Vec<i64> = match only {
+        Some(c) => vec![c.0],
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT conversation_id FROM members WHERE user_id = ?1 LIMIT ?2",
+            )?;
+            stmt.query_map(
+                params![actor.user_id.0, (MAX_CONVERSATION_TOKENS + 1) as i64],
+                |r| r.get(0),
+            )?
+            .collect::<Result<_, _>>()?
+        }
+    };
+    if ids.len() > MAX_CONVERSATION_TOKENS {
+        return Ok(None);
+    }
+    if ids.is_empty() {
+        // No conversation: a token that no message has.
+        return Ok(Some("conv : \"none\"".into()));
+    }
+    let alts: Vec<String> = ids.iter().map(|c| format!("\"c{c}\"")).collect();
+    Ok(Some(format!("conv : ({})", alts.join(" OR "))))
 }
 
 /// Remove a message's terms (before an edit re-adds them, or on delete).
@@ -39,25 +89,58 @@ pub fn search(
             has_more: false,
         });
     };
-    let order = match q.order {
-        SearchOrder::Relevance => "bm25(message_search), m.id DESC",
-        SearchOrder::Newest => "m.id DESC",
+    // Where hits come from: the FTS matches, newest first (FTS5 walks its
+    // document lists backwards and stops early). Ranked by relevance, a
+    // word that matches very many messages is ranked over its newest
+    // `RANKED_CANDIDATES` matches, unless other filters might leave too
+    // few of them: scoring every match of a common word is what made such
+    // queries slow.
+    let filtered = q.from.is_some() || q.since.is_some() || q.until.is_some() || q.has_file;
+    let (source, order) = match q.order {
+        SearchOrder::Relevance if !filtered => (
+            format!(
+                "(SELECT rowid AS rid, bm25(message_search, 1.0, 1.0, 0.0) AS score \
+                 FROM message_search WHERE message_search MATCH ?1 \
+                 ORDER BY rowid DESC LIMIT {RANKED_CANDIDATES})"
+            ),
+            "s.score, m.id DESC",
+        ),
+        // The conversation token carries no weight in the ranking.
+        SearchOrder::Relevance => (
+            "(SELECT rowid AS rid, bm25(message_search, 1.0, 1.0, 0.0) AS score \
+             FROM message_search WHERE message_search MATCH ?1)"
+                .to_owned(),
+            "s.score, m.id DESC",
+        ),
+        SearchOrder::Newest => (
+            "(SELECT rowid AS rid FROM message_search WHERE message_search MATCH ?1 \
+             ORDER BY rowid DESC)"
+                .to_owned(),
+            "s.rid DESC",
+        ),
     };
     let sql = format!(
-        "SELECT {MESSAGE_COLS} FROM message_search s \
-         JOIN messages m ON m.id = s.rowid \
-         JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?2 \
-         WHERE message_search MATCH ?1 AND m.deleted_at IS NULL \
+        // CROSS JOIN keeps this order: the FTS matches drive, each one
+        // looked up by id (left to the planner, it walked every message of
+        // the caller's conversations instead).
+        "SELECT {MESSAGE_COLS} FROM {source} s \
+         CROSS JOIN messages m ON m.id = s.rid \
+         CROSS JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?2 \
+         WHERE m.deleted_at IS NULL \
          AND (?3 IS NULL OR m.conversation_id = ?3) AND (?4 IS NULL OR m.sender_id = ?4) \
          AND (?5 IS NULL OR m.created_at >= ?5) AND (?6 IS NULL OR m.created_at < ?6) \
          AND (?9 = 0 OR EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)) \
          ORDER BY {order} LIMIT ?7 OFFSET ?8"
     );
+    let fts = match conversation_filter(conn, actor, q.conversation)? {
+        Some(convs) => format!("({}) AND {convs}", parsed.fts5()),
+        None => parsed.fts5(),
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut messages = stmt
         .query_map(
             params![
-                parsed.fts5(),
+                fts,
                 actor.user_id.0,
                 q.conversation.map(|c| c.0),
                 q.from.map(|u| u.0),
@@ -104,22 +187,27 @@ pub fn reindex_batch(
     after: MessageId,
     limit: usize,
 ) -> StoreResult<Option<(MessageId, u64)>> {
-    let batch: Vec<(i64, String)> = {
+    let batch: Vec<(i64, i64, String)> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, body FROM messages WHERE id > ?1 AND deleted_at IS NULL \
+            "SELECT id, conversation_id, body FROM messages WHERE id > ?1 AND deleted_at IS NULL \
              AND body IS NOT NULL ORDER BY id LIMIT ?2",
         )?;
         stmt.query_map(params![after.0, limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?
     };
-    let Some(&(last, _)) = batch.last() else {
+    let Some(&(last, _, _)) = batch.last() else {
         return Ok(None);
     };
-    for (id, body) in &batch {
+    for (id, conv, body) in &batch {
         unindex(conn, MessageId(*id))?;
-        index(conn, MessageId(*id), &analyzer.terms(body))?;
+        index(
+            conn,
+            MessageId(*id),
+            ConversationId(*conv),
+            &analyzer.terms(body),
+        )?;
     }
     Ok(Some((MessageId(last), batch.len() as u64)))
 }
