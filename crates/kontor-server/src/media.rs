@@ -17,8 +17,9 @@ use img_parts::webp::WebP;
 
 /// Longest side of a thumbnail in pixels.
 pub const THUMBNAIL_PIXELS: u32 = 320;
-/// Largest image file processed (stripped and thumbnailed); larger images
-/// are refused, since stripping needs the file in memory.
+/// Largest image file processed (stripped and thumbnailed): stripping needs
+/// the file in memory, so the upload refuses larger images before reading
+/// them in.
 pub const MAX_IMAGE_BYTES: u64 = 50 * 1024 * 1024;
 /// Most memory the decoder may allocate for one image.
 const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
@@ -151,7 +152,8 @@ fn strip_metadata(content_type: &str, bytes: Bytes) -> Result<Bytes, ImageError>
     }
 }
 
-/// Check an image's size, strip its metadata and make a thumbnail.
+/// Check an image's pixel count, strip its metadata and make a thumbnail.
+/// The caller keeps `bytes` within [`MAX_IMAGE_BYTES`].
 pub fn clean_image(
     content_type: &str,
     bytes: Bytes,
@@ -159,12 +161,6 @@ pub fn clean_image(
 ) -> Result<CleanImage, ImageError> {
     let format = format_of(content_type)
         .ok_or_else(|| ImageError::Broken(format!("{content_type} is not an image type")))?;
-    if bytes.len() as u64 > MAX_IMAGE_BYTES {
-        return Err(ImageError::TooLarge(format!(
-            "images may be at most {} MiB",
-            MAX_IMAGE_BYTES / (1024 * 1024)
-        )));
-    }
     let reader = |b: &Bytes| {
         let mut r = ImageReader::with_format(Cursor::new(b.clone()), format);
         let mut limits = Limits::default();

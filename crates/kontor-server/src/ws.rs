@@ -30,20 +30,20 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use kontor_core::ids::{AttachmentId, ConversationId, EventSeq, MessageId, UserId};
+use kontor_core::ids::{ConversationId, EventSeq};
 use kontor_core::model::Actor;
 use kontor_storage::Resume;
 use serde::Deserialize;
 use tokio::time::{Instant, timeout};
 use utoipa::IntoParams;
 
+use crate::api::messages::spec_of;
 use crate::auth::{Authenticated, token_from_headers};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::service;
-use crate::service::messages::MessageSpec;
 use crate::state::AppState;
-use kontor_wire::requests::ClientFrame;
+use kontor_wire::requests::{ClientFrame, SendMessage};
 use kontor_wire::{EventFrame, WireEvent, encode_frame};
 
 /// How often the server pings.
@@ -234,7 +234,7 @@ async fn connection(
                             let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
                         }
                         Ok(ClientFrame::Send { conversation_id, txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids }) => {
-                            let spec = OwnedSpec { txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids };
+                            let spec = SendMessage { txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids };
                             sending.push(post(state.clone(), user, ConversationId(conversation_id), spec));
                         }
                         Ok(ClientFrame::Auth { .. }) | Err(_) => {
@@ -268,37 +268,13 @@ async fn connection(
     }
 }
 
-/// The fields of a `send` frame, owned so the post can run beside the
-/// socket loop.
-struct OwnedSpec {
-    txn_id: String,
-    text: String,
-    thread_root_id: Option<i64>,
-    mentions: Vec<i64>,
-    mentions_channel: bool,
-    attachment_ids: Vec<i64>,
-}
-
 /// Post a message from a `send` frame and build the answer frame. Errors
 /// carry the same stable codes as the REST endpoint.
-async fn post(state: AppState, actor: Actor, conv: ConversationId, spec: OwnedSpec) -> WireEvent {
-    let result = service::messages::send(
-        &state,
-        actor,
-        conv,
-        MessageSpec {
-            txn_id: &spec.txn_id,
-            text: &spec.text,
-            thread_root_id: spec.thread_root_id.map(MessageId),
-            mentions: spec.mentions.into_iter().map(UserId).collect(),
-            mentions_channel: spec.mentions_channel,
-            attachment_ids: spec.attachment_ids.into_iter().map(AttachmentId).collect(),
-        },
-    )
-    .await;
+async fn post(state: AppState, actor: Actor, conv: ConversationId, req: SendMessage) -> WireEvent {
+    let result = service::messages::send(&state, actor, conv, spec_of(&req)).await;
     match result {
         Ok(out) => WireEvent::Sent {
-            txn_id: spec.txn_id,
+            txn_id: req.txn_id,
             conversation_id: conv.0,
             message_id: out.message.id.0,
             created: out.created,
@@ -306,7 +282,7 @@ async fn post(state: AppState, actor: Actor, conv: ConversationId, spec: OwnedSp
         Err(e) => {
             let (_, code, message, _) = e.parts();
             WireEvent::SendFailed {
-                txn_id: spec.txn_id,
+                txn_id: req.txn_id,
                 code: code.into(),
                 message,
             }

@@ -136,19 +136,26 @@ impl Analyzer {
         }
     }
 
-    /// Whether a word of a text (lower-cased) matches a query word, by the
-    /// same rules as the index: used to highlight hits in snippets.
-    pub fn word_matches(&self, word: &str, m: &WordMatch) -> bool {
+    /// Whether a word of a text (lower-cased) matches any of the query
+    /// words, by the same rules as the index: used to highlight hits in
+    /// snippets. The word is stemmed once, however many query words.
+    pub fn word_matches_any(&self, word: &str, query_words: &[WordMatch]) -> bool {
         let (de, en) = self.stems(word);
-        let candidates = [Some(&de), en.as_ref()];
-        candidates.into_iter().flatten().any(|s| {
-            *s == m.de
-                || m.en.as_ref() == Some(s)
-                || (m.de.chars().count() >= MIN_PART_CHARS
-                    && (s.starts_with(&m.de) || de.ends_with(&m.de)))
-                || m.tail.as_ref().is_some_and(|t| de.ends_with(t.as_str()))
-        })
+        query_words
+            .iter()
+            .any(|m| stems_match(&de, en.as_deref(), m))
     }
+}
+
+/// Whether a text word with these stems matches a query word.
+fn stems_match(de: &str, en: Option<&str>, m: &WordMatch) -> bool {
+    [Some(de), en].into_iter().flatten().any(|s| {
+        s == m.de
+            || m.en.as_deref() == Some(s)
+            || (m.de.chars().count() >= MIN_PART_CHARS
+                && (s.starts_with(&m.de) || de.ends_with(&m.de)))
+            || m.tail.as_ref().is_some_and(|t| de.ends_with(t.as_str()))
+    })
 }
 
 /// `ae`, `oe`, `ue` as `ä`, `ö`, `ü` (not `ue` after `q`), as in Snowball's
@@ -258,7 +265,7 @@ impl Analyzer {
     /// highlighted parts (never markup: clients render the parts as text).
     pub fn snippet(&self, text: &str, query: &Query) -> Vec<SnippetPart> {
         let hits: Vec<(usize, usize)> = words(text)
-            .filter(|(_, _, w)| query.words.iter().any(|m| self.word_matches(w, m)))
+            .filter(|(_, _, w)| self.word_matches_any(w, &query.words))
             .map(|(s, e, _)| (s, e))
             .collect();
         let first = hits.first().map_or(0, |h| h.0);
@@ -323,7 +330,7 @@ mod tests {
         query
             .words
             .iter()
-            .all(|m| words(text).any(|(_, _, w)| a.word_matches(&w, m)))
+            .all(|m| words(text).any(|(_, _, w)| a.word_matches_any(&w, std::slice::from_ref(m))))
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub async fn download(
     } else {
         a.content_type.clone()
     };
-    let safe = p.thumbnail || media::inline_safe(&content_type);
+    let safe = media::inline_safe(&content_type);
     let kind = if safe && !p.download {
         "inline"
     } else {

@@ -39,6 +39,24 @@ pub async fn history(
     }))
 }
 
+/// The service's view of a send request; the socket's `send` frames use it
+/// too.
+pub(crate) fn spec_of(req: &SendMessage) -> MessageSpec<'_> {
+    MessageSpec {
+        txn_id: &req.txn_id,
+        text: &req.text,
+        thread_root_id: req.thread_root_id.map(MessageId),
+        mentions: req.mentions.iter().copied().map(UserId).collect(),
+        mentions_channel: req.mentions_channel,
+        attachment_ids: req
+            .attachment_ids
+            .iter()
+            .copied()
+            .map(AttachmentId)
+            .collect(),
+    }
+}
+
 /// Post a message or thread reply. 201 when posted; 200 with the original
 /// message when the `txn_id` was already used.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
@@ -54,14 +72,7 @@ pub async fn send(
     Path(id): Path<i64>,
     Json(req): Json<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<wire::Message>)> {
-    let spec = MessageSpec {
-        txn_id: &req.txn_id,
-        text: &req.text,
-        thread_root_id: req.thread_root_id.map(MessageId),
-        mentions: req.mentions.into_iter().map(UserId).collect(),
-        mentions_channel: req.mentions_channel,
-        attachment_ids: req.attachment_ids.into_iter().map(AttachmentId).collect(),
-    };
+    let spec = spec_of(&req);
     let out = messages::send(&state, auth.user.actor(), ConversationId(id), spec).await?;
     let status = if out.created {
         StatusCode::CREATED

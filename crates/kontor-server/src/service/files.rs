@@ -188,13 +188,8 @@ pub async fn open(
     } else {
         a.object_key.clone()
     };
-    let reader = state.blobs.open(&key).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ApiError::Internal(format!("attachment {} has no content", a.id))
-        } else {
-            io_error(e)
-        }
-    })?;
+    // A record without its content is damage, not the caller's fault.
+    let reader = state.blobs.open(&key).await.map_err(io_error)?;
     Ok((a, reader))
 }
 
