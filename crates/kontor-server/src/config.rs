@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use kontor_storage::blobs::S3Settings;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
@@ -19,8 +20,10 @@ pub struct Config {
     pub server: ServerConfig,
     /// Where data lives.
     pub storage: StorageConfig,
-    /// Attachments: sizes and quotas.
+    /// Attachments: where they live, sizes and quotas.
     pub files: FilesConfig,
+    /// The S3-compatible bucket, when `files.backend = "s3"`.
+    pub s3: S3Settings,
     /// Logging.
     pub log: LogConfig,
 }
@@ -30,6 +33,8 @@ pub struct Config {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FilesConfig {
+    /// `local` (under `<data_dir>/files`) or `s3` (the `[s3]` section).
+    pub backend: FilesBackend,
     /// Largest upload in MiB.
     pub max_upload_mib: u64,
     /// Bytes one person may store in all, in MiB (0: no limit).
@@ -40,15 +45,23 @@ pub struct FilesConfig {
     /// thumbnail; larger ones are refused, so a decompression bomb cannot
     /// exhaust memory.
     pub max_image_megapixels: u64,
+    /// Minutes between sweeps for unsent uploads and orphaned content
+    /// (0: never).
+    pub sweep_interval_minutes: u64,
+    /// Hours an upload may wait for a message before the sweep removes it.
+    pub keep_unsent_hours: u64,
 }
 
 impl Default for FilesConfig {
     fn default() -> Self {
         FilesConfig {
+            backend: FilesBackend::Local,
             max_upload_mib: 100,
             user_quota_mib: 2048,
             org_quota_mib: 0,
             max_image_megapixels: 100,
+            sweep_interval_minutes: 60,
+            keep_unsent_hours: 24,
         }
     }
 }
@@ -72,6 +85,17 @@ impl FilesConfig {
     pub fn org_quota_bytes(&self) -> Option<u64> {
         (self.org_quota_mib > 0).then(|| Self::bytes(self.org_quota_mib))
     }
+}
+
+/// Where attachment contents are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesBackend {
+    /// Files under `<data_dir>/files`: one node.
+    #[default]
+    Local,
+    /// An S3-compatible bucket: what several nodes share.
+    S3,
 }
 
 /// Network settings.
@@ -228,6 +252,22 @@ mod tests {
         assert_eq!(c.server.shutdown_grace_seconds, 3);
         assert_eq!(c.storage.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.log.level, "info");
+    }
+
+    #[test]
+    fn s3_comes_from_the_environment_and_its_secret_is_never_printed() {
+        let env = [
+            ("KONTOR_FILES__BACKEND", "s3"),
+            ("KONTOR_S3__BUCKET", "kontor-dateien"),
+            ("KONTOR_S3__SECRET_ACCESS_KEY", "geheim-hunter2"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let c = Config::load(None, env).expect("config");
+        assert_eq!(c.files.backend, FilesBackend::S3);
+        assert_eq!(c.s3.bucket, "kontor-dateien");
+        assert_eq!(c.s3.region, "us-east-1");
+        assert_eq!(c.s3.secret_access_key, "geheim-hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

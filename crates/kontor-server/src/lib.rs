@@ -37,12 +37,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kontor_storage::StoreError;
+use kontor_storage::blobs::{BlobStore, LocalBlobs, S3Blobs};
 use kontor_storage::sqlite::{SqliteStore, WriterThread};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, FilesBackend};
 use crate::encoder::JsonEventEncoder;
 use crate::hub::{Hub, HubSink};
 use crate::state::{AppState, Clock, SystemClock};
@@ -61,9 +62,50 @@ pub enum ServerError {
     /// Storage refused to open.
     #[error(transparent)]
     Storage(#[from] StoreError),
+    /// The file store cannot be used: unreachable, or it refused us.
+    #[error("file store {bucket} is not usable: {source}")]
+    Blobs {
+        /// The bucket or directory.
+        bucket: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Serving failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The configured blob store, checked: a bucket that cannot be reached or
+/// refuses our signature stops the start instead of the first upload.
+async fn open_blobs(config: &Config) -> Result<Arc<dyn BlobStore>, ServerError> {
+    let files = config.files_path();
+    let blobs: Arc<dyn BlobStore> = match config.files.backend {
+        FilesBackend::Local => {
+            Arc::new(
+                LocalBlobs::open(&files).map_err(|source| ServerError::DataDir {
+                    path: files.clone(),
+                    source,
+                })?,
+            )
+        }
+        FilesBackend::S3 => {
+            let settings = &config.s3;
+            let staging = files.join("staging");
+            let s3 = S3Blobs::open(settings, &staging).map_err(|source| ServerError::Blobs {
+                bucket: settings.bucket.clone(),
+                source,
+            })?;
+            Arc::new(s3)
+        }
+    };
+    blobs.check().await.map_err(|source| ServerError::Blobs {
+        bucket: match config.files.backend {
+            FilesBackend::Local => files.display().to_string(),
+            FilesBackend::S3 => config.s3.bucket.clone(),
+        },
+        source,
+    })?;
+    Ok(blobs)
 }
 
 /// A running Kontor instance: storage open, hub running, not yet listening.
@@ -104,14 +146,7 @@ impl Server {
         let (at, memberships) = store.membership_snapshot().await?;
         let hub = Hub::new(at, memberships);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
-        let blobs: Arc<dyn kontor_storage::blobs::BlobStore> = Arc::new(
-            kontor_storage::blobs::LocalBlobs::open(&config.files_path()).map_err(|source| {
-                ServerError::DataDir {
-                    path: config.files_path(),
-                    source,
-                }
-            })?,
-        );
+        let blobs = open_blobs(&config).await?;
         let state = AppState::new(store, blobs, hub, config, clock);
         Ok(Server {
             state,
@@ -146,6 +181,14 @@ impl Server {
             let _ = stop_tx.send(true);
         });
         let mut stop_rx = stop_rx;
+        let files = &self.state.config.files;
+        let sweeper = (files.sweep_interval_minutes > 0).then(|| {
+            tokio::spawn(service::sweep::run(
+                self.state.clone(),
+                Duration::from_secs(files.sweep_interval_minutes.saturating_mul(60)),
+                Duration::from_secs(files.keep_unsent_hours.saturating_mul(3600)),
+            ))
+        });
         let serving = tokio::spawn(async move { serve.await });
         let result = tokio::select! {
             r = serving => r.map_err(|e| std::io::Error::other(e.to_string()))?,
@@ -157,6 +200,9 @@ impl Server {
                 Ok(())
             }
         };
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         self.close().await;
         Ok(result?)
     }

@@ -258,6 +258,16 @@ pub trait Storage: Send + Sync + 'static {
         actor: Actor,
         id: AttachmentId,
     ) -> StoreResult<Vec<String>>;
+    /// Remove up to `limit` uploads that no message took and that are older
+    /// than `before`; returns their blob keys, for the caller to delete.
+    async fn sweep_pending_attachments(
+        &self,
+        before: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
+    /// Those of `keys` that no attachment record names (content a crash
+    /// left behind between storing and recording it).
+    async fn unreferenced_blobs(&self, keys: Vec<String>) -> StoreResult<Vec<String>>;
     /// An attachment the actor may read.
     async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment>;
     /// Add or remove the actor's reaction.

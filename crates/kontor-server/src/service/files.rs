@@ -43,8 +43,18 @@ impl Drop for Staged {
     }
 }
 
-fn io_error(e: std::io::Error) -> ApiError {
-    ApiError::Internal(format!("blob store: {e}"))
+/// A blob store failure: a missing blob or a refused key is damage (500);
+/// anything else means the store cannot be reached right now (503).
+pub(crate) fn io_error(e: std::io::Error) -> ApiError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidInput => {
+            ApiError::Internal(format!("blob store: {e}"))
+        }
+        _ => {
+            tracing::warn!(error = %e, "file store failed");
+            ApiError::Unavailable("the file store cannot be reached; try again shortly".into())
+        }
+    }
 }
 
 fn new_key() -> String {

@@ -9,5 +9,7 @@
 pub mod accounts;
 pub mod conversations;
 pub mod files;
+pub mod health;
 pub mod messages;
 pub mod search;
+pub mod sweep;

@@ -206,3 +206,40 @@ pub fn remove_for_message(unit: &Unit<'_>, message: MessageId) -> StoreResult<Ve
         .execute(params![message.0])?;
     Ok(keys)
 }
+
+/// Delete up to `limit` uploads that no message took and that are older
+/// than `before`; returns their blob keys.
+pub fn sweep_pending(unit: &Unit<'_>, before: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+    let mut stmt = unit.conn.prepare_cached(
+        "DELETE FROM attachments WHERE id IN (
+             SELECT id FROM attachments
+             WHERE message_id IS NULL AND created_at < ?1
+             ORDER BY id LIMIT ?2)
+         RETURNING object_key, thumbnail_key",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![before.0, limit], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let (object, thumb) = row?;
+        keys.push(object);
+        keys.extend(thumb);
+    }
+    Ok(keys)
+}
+
+/// Those of `keys` that no attachment record names: blobs a crash left
+/// behind between storing the content and recording it.
+pub fn unreferenced(conn: &Connection, keys: &[String]) -> StoreResult<Vec<String>> {
+    let mut by_object = conn.prepare_cached("SELECT 1 FROM attachments WHERE object_key = ?1")?;
+    let mut out = Vec::new();
+    for key in keys {
+        let object = key.strip_suffix(".thumb").unwrap_or(key);
+        if !by_object.exists(params![object])? {
+            out.push(key.clone());
+        }
+    }
+    Ok(out)
+}

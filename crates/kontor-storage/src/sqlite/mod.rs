@@ -498,6 +498,22 @@ impl Storage for SqliteStore {
             .await
     }
 
+    async fn sweep_pending_attachments(
+        &self,
+        before: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.writer
+            .write(move |u| attachments::sweep_pending(u, before, limit))
+            .await
+    }
+
+    async fn unreferenced_blobs(&self, keys: Vec<String>) -> StoreResult<Vec<String>> {
+        self.readers
+            .read(move |c| attachments::unreferenced(c, &keys))
+            .await
+    }
+
     async fn get_attachment(&self, actor: Actor, id: AttachmentId) -> StoreResult<Attachment> {
         self.readers
             .read(move |c| attachments::readable(c, &actor, id))

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+mod backend;
+pub use backend::Backend;
+
 use std::time::Duration;
 
 use kontor_client::kontor_wire::requests::CreateConversation;
@@ -38,6 +41,12 @@ impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         TestServer::start_in(dir).await
+    }
+
+    /// Start a server whose files live in `backend`.
+    pub async fn start_on(backend: &Backend) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        TestServer::start_configured(dir, |c| backend.configure(c)).await
     }
 
     /// Start a server on an existing data directory.

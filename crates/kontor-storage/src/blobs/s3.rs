@@ -1,0 +1,219 @@
+//! The S3-compatible blob store, for installations whose nodes share one
+//! bucket (AWS S3, MinIO, Ceph RGW, Garage, s3s-fs …).
+//!
+//! Requests are signed (SigV4) with the configured key; a store that
+//! refuses them fails [`BlobStore::check`], which the server calls before
+//! it starts, so a wrong secret is found at start-up.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::buffered::BufWriter;
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use tokio::io::AsyncWriteExt;
+
+use super::{BlobReader, BlobStore, clear_stale_staging, stage_in, valid_key};
+
+/// Where the bucket is and how to sign requests to it: the `[s3]` section
+/// of the configuration. The secret is never logged.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    /// Endpoint URL, e.g. `http://127.0.0.1:9000`; empty for AWS itself.
+    pub endpoint: String,
+    /// Region name (`us-east-1` for most S3-compatible servers).
+    pub region: String,
+    /// The bucket; it must exist.
+    pub bucket: String,
+    /// Key prefix inside the bucket, so several installations (or test
+    /// runs) can share one bucket.
+    pub prefix: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key (better set as `KONTOR_S3__SECRET_ACCESS_KEY`).
+    pub secret_access_key: String,
+    /// Whether a plain-HTTP endpoint is acceptable (loopback and private
+    /// networks only).
+    pub allow_http: bool,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: String::new(),
+            prefix: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            allow_http: false,
+        }
+    }
+}
+
+impl fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+/// Blobs as objects `<prefix>/<first two hex digits>/<key>` in a bucket,
+/// with uploads staged in a local directory first.
+pub struct S3Blobs {
+    store: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+    staging: PathBuf,
+}
+
+/// Errors from the object store as I/O errors, keeping "not found" and
+/// "refused" apart so callers can tell a missing blob from bad credentials.
+fn io_error(e: object_store::Error) -> io::Error {
+    match e {
+        object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, e),
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => {
+            io::Error::new(io::ErrorKind::PermissionDenied, e)
+        }
+        other => io::Error::other(other),
+    }
+}
+
+impl S3Blobs {
+    /// A store for `settings`, staging uploads under `staging` (created
+    /// if missing). Makes no request yet; call [`BlobStore::check`].
+    pub fn open(settings: &S3Settings, staging: &Path) -> io::Result<S3Blobs> {
+        std::fs::create_dir_all(staging)?;
+        clear_stale_staging(staging);
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            .with_access_key_id(&settings.access_key_id)
+            .with_secret_access_key(&settings.secret_access_key)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(settings.allow_http)
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(60)),
+            )
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(15),
+                ..RetryConfig::default()
+            });
+        if !settings.endpoint.is_empty() {
+            builder = builder.with_endpoint(&settings.endpoint);
+        }
+        let store = builder
+            .build()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let prefix = ObjectPath::parse(settings.prefix.trim_matches('/'))
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Ok(S3Blobs {
+            store: Arc::new(store),
+            prefix,
+            staging: staging.to_owned(),
+        })
+    }
+
+    fn path(&self, key: &str) -> io::Result<ObjectPath> {
+        let key = valid_key(key)?;
+        Ok(self.prefix.clone().join(&key[..2]).join(key))
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn stage(&self) -> io::Result<(PathBuf, tokio::fs::File)> {
+        stage_in(&self.staging).await
+    }
+
+    async fn commit(&self, staged: &Path, key: &str) -> io::Result<()> {
+        let target = self.path(key)?;
+        let mut file = tokio::fs::File::open(staged).await?;
+        let mut writer = BufWriter::new(Arc::clone(&self.store), target);
+        let sent = async {
+            tokio::io::copy(&mut file, &mut writer).await?;
+            writer.shutdown().await
+        }
+        .await;
+        if let Err(e) = sent {
+            // A failed multipart upload must not leave parts behind.
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        tokio::fs::remove_file(staged).await
+    }
+
+    async fn open(&self, key: &str) -> io::Result<BlobReader> {
+        let got = self.store.get(&self.path(key)?).await.map_err(io_error)?;
+        let len = got.meta.size;
+        let stream = got.into_stream().map_err(io_error);
+        Ok(BlobReader {
+            reader: Box::pin(tokio_util::io::StreamReader::new(stream)),
+            len,
+        })
+    }
+
+    async fn delete(&self, key: &str) -> io::Result<()> {
+        match self.store.delete(&self.path(key)?).await {
+            Err(object_store::Error::NotFound { .. }) => Ok(()),
+            other => other.map_err(io_error),
+        }
+    }
+
+    async fn exists(&self, key: &str) -> io::Result<bool> {
+        match self.store.head(&self.path(key)?).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
+    async fn list(&self) -> io::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut listing = self.store.list(Some(&self.prefix));
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(io_error)?;
+            if let Some(name) = meta.location.filename()
+                && valid_key(name).is_ok()
+            {
+                keys.push(name.to_owned());
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn check(&self) -> io::Result<()> {
+        // A signed HEAD tells "refused" (403) apart from "missing" (404);
+        // the listing then proves the bucket exists.
+        match self
+            .store
+            .head(&self.prefix.clone().join("kontor-check"))
+            .await
+        {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(io_error(e)),
+        }
+        self.store
+            .list_with_delimiter(Some(&self.prefix))
+            .await
+            .map(|_| ())
+            .map_err(io_error)
+    }
+}
