@@ -56,6 +56,10 @@ pub struct SearchArgs {
     /// The kontor binary (default: next to this one).
     #[arg(long, default_value_os_t = crate::server::default_binary())]
     pub kontor: std::path::PathBuf,
+    /// Keep the filled data directory (its path is printed) to look into
+    /// the index afterwards.
+    #[arg(long)]
+    pub keep_data: bool,
 }
 
 /// Figures of one kind of query.
@@ -372,7 +376,11 @@ pub async fn run(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     }
     let cpu = CpuUse::between(&before, &CpuSnapshot::take(Some(server.pid()), &[]));
     server.stop();
-    drop(tmp);
+    if args.keep_data {
+        eprintln!("data kept in {}", tmp.keep().display());
+    } else {
+        drop(tmp);
+    }
     Ok(SearchReport {
         parameters: args.clone(),
         fill_seconds,

@@ -26,6 +26,28 @@ pub struct Config {
     pub s3: S3Settings,
     /// Logging.
     pub log: LogConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics`: on by default, for the monitoring on the operator's own
+/// network; a token keeps it from anyone else who can reach the port.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            token: String::new(),
+        }
+    }
 }
 
 /// Attachments: how large one may be and how much a person or the whole

@@ -198,13 +198,20 @@ impl Drop for Subscription {
     }
 }
 
-/// Forwards committed batches from the writer thread to the hub task.
-pub struct HubSink(pub mpsc::UnboundedSender<Vec<CommittedEvent>>);
+/// Forwards committed batches from the writer thread to the hub task,
+/// counting them for the metrics.
+pub struct HubSink {
+    /// To the hub task.
+    pub tx: mpsc::UnboundedSender<Vec<CommittedEvent>>,
+    /// `kontor_events_total`.
+    pub events: prometheus_client::metrics::counter::Counter,
+}
 
 impl EventSink for HubSink {
     fn committed(&self, events: Vec<CommittedEvent>) {
+        self.events.inc_by(events.len() as u64);
         // The hub task only stops at shutdown, when nobody listens anymore.
-        let _ = self.0.send(events);
+        let _ = self.tx.send(events);
     }
 }
 

@@ -26,6 +26,7 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod media;
+pub mod metrics;
 pub mod service;
 pub mod state;
 pub mod web;
@@ -46,6 +47,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, FilesBackend};
 use crate::encoder::JsonEventEncoder;
 use crate::hub::{Hub, HubSink};
+use crate::metrics::Metrics;
 use crate::state::{AppState, Clock, SystemClock};
 
 /// Why the server could not start or stopped with an error.
@@ -132,12 +134,17 @@ impl Server {
             source,
         })?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let metrics = Arc::new(Metrics::new());
+        let sink_events = metrics.events.clone();
         let path = config.database_path();
         let (store, writer) = tokio::task::spawn_blocking(move || {
             SqliteStore::open(
                 &path,
                 Arc::new(JsonEventEncoder),
-                Arc::new(HubSink(events_tx)),
+                Arc::new(HubSink {
+                    tx: events_tx,
+                    events: sink_events,
+                }),
             )
         })
         .await
@@ -147,7 +154,7 @@ impl Server {
         let hub = Hub::new(at, memberships);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
         let blobs = open_blobs(&config).await?;
-        let state = AppState::new(store, blobs, hub, config, clock);
+        let state = AppState::new(store, blobs, hub, config, clock, metrics);
         Ok(Server {
             state,
             writer,

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use crate::auth::FailureLimiter;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 
 /// Failed logins allowed per account per window.
 pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 5;
@@ -62,6 +63,8 @@ pub struct Inner {
     pub login_by_address: FailureLimiter,
     /// Bounds concurrent password hashing.
     pub hashing: Semaphore,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Cheap-to-clone handle on [`Inner`].
@@ -83,6 +86,7 @@ impl AppState {
         hub: Hub,
         config: Config,
         clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
@@ -93,6 +97,7 @@ impl AppState {
             login_by_account: FailureLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW),
             login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
             hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
+            metrics,
         }))
     }
 

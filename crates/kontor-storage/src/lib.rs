@@ -115,6 +115,20 @@ pub enum Resume {
     ResyncRequired,
 }
 
+/// A snapshot of the storage machinery's load, for metrics: cheap to take
+/// (no database round trip), so a scrape never adds to the load it shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageStats {
+    /// Write jobs waiting for the writer.
+    pub write_queue: usize,
+    /// How many write jobs may wait before senders are held back.
+    pub write_queue_capacity: usize,
+    /// Read connections in use.
+    pub reads_busy: usize,
+    /// Read connections in all.
+    pub read_connections: usize,
+}
+
 /// Every operation the server performs on persistent state.
 ///
 /// Writes return only after their transaction is committed and fsynced.
@@ -123,6 +137,8 @@ pub enum Resume {
 pub trait Storage: Send + Sync + 'static {
     /// Cheap round trip proving the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Queue and pool figures right now, without touching the database.
+    fn stats(&self) -> StorageStats;
 
     // --- organisations and accounts ---
 

@@ -222,27 +222,41 @@ pub struct Query {
     pub words: Vec<WordMatch>,
 }
 
+impl WordMatch {
+    /// The word in FTS5 syntax: its stems, and, when `expand`, also as the
+    /// start or end of a compound.
+    pub fn fts5(&self, expand: bool) -> String {
+        let mut alts = Vec::new();
+        if expand && self.de.chars().count() >= MIN_PART_CHARS {
+            alts.push(format!("fwd : \"{}\"*", self.de));
+            alts.push(format!("rev : \"{}\"*", reverse(&self.de)));
+        } else {
+            alts.push(format!("fwd : \"{}\"", self.de));
+        }
+        if let Some(en) = &self.en {
+            alts.push(format!("fwd : \"{en}\""));
+        }
+        if expand && let Some(tail) = &self.tail {
+            alts.push(format!("rev : \"{}\"*", reverse(tail)));
+        }
+        format!("({})", alts.join(" OR "))
+    }
+}
+
 impl Query {
-    /// The query in SQLite FTS5 syntax over the columns `fwd` and `rev`.
+    /// The query in SQLite FTS5 syntax over the columns `fwd` and `rev`,
+    /// every word expanded to compounds.
     pub fn fts5(&self) -> String {
+        self.fts5_expanding(|_| true)
+    }
+
+    /// The query with only the words `expand` picks (by position) also
+    /// matched as parts of compounds.
+    pub fn fts5_expanding(&self, mut expand: impl FnMut(usize) -> bool) -> String {
         self.words
             .iter()
-            .map(|w| {
-                let mut alts = Vec::new();
-                if w.de.chars().count() >= MIN_PART_CHARS {
-                    alts.push(format!("fwd : \"{}\"*", w.de));
-                    alts.push(format!("rev : \"{}\"*", reverse(&w.de)));
-                } else {
-                    alts.push(format!("fwd : \"{}\"", w.de));
-                }
-                if let Some(en) = &w.en {
-                    alts.push(format!("fwd : \"{en}\""));
-                }
-                if let Some(tail) = &w.tail {
-                    alts.push(format!("rev : \"{}\"*", reverse(tail)));
-                }
-                format!("({})", alts.join(" OR "))
-            })
+            .enumerate()
+            .map(|(i, w)| w.fts5(expand(i)))
             .collect::<Vec<_>>()
             .join(" AND ")
     }
@@ -349,6 +363,21 @@ mod tests {
         assert!(matches("Der Wartungsplan hängt aus", "Plan"));
         assert!(!matches("Das Haus am Hafen", "Maus"));
         assert!(!matches("run", "rung"));
+    }
+
+    #[test]
+    fn common_words_can_be_searched_without_compounds() {
+        let a = Analyzer::default();
+        let q = a.query("Sitzung Häuser").expect("words");
+        let all = q.fts5();
+        assert!(
+            all.contains("fwd : \"sitzung\"*") && all.contains("rev : "),
+            "{all}"
+        );
+        let first_only = q.fts5_expanding(|i| i == 0);
+        let (sitzung, hauser) = first_only.split_once(" AND ").expect("two words");
+        assert!(sitzung.contains('*'), "{sitzung}");
+        assert!(!hauser.contains('*') && !hauser.contains("rev"), "{hauser}");
     }
 
     #[test]

@@ -95,11 +95,25 @@ pub fn router(state: AppState) -> Router {
     let (router, mut doc) = api_routes().split_for_parts();
     doc::finish(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
-    router
+    let router = router
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || system::openapi_json(doc_json.clone())),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ));
+    // Switched off, `/metrics` is an unknown route, not a page of the web client.
+    let router = if state.config.metrics.enabled {
+        router.route("/metrics", axum::routing::get(crate::metrics::serve))
+    } else {
+        router.route(
+            "/metrics",
+            axum::routing::get(|| async { crate::error::ApiError::RouteNotFound }),
+        )
+    };
+    router
         .fallback(crate::web::serve)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(

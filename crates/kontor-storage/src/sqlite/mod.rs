@@ -200,6 +200,16 @@ impl Storage for SqliteStore {
         self.readers.read(|c| events::head(c).map(|_| ())).await
     }
 
+    fn stats(&self) -> StorageStats {
+        let (reads_busy, read_connections) = self.readers.usage();
+        StorageStats {
+            write_queue: self.writer.queued(),
+            write_queue_capacity: writer::MAX_QUEUED_JOBS,
+            reads_busy,
+            read_connections,
+        }
+    }
+
     async fn create_org(&self, name: String, now: Timestamp) -> StoreResult<Org> {
         self.writer
             .write(move |u| accounts::create_org(u, &name, now))

@@ -11,6 +11,7 @@ use crate::{StoreError, StoreResult};
 pub(crate) struct ReadPool {
     conns: Mutex<Vec<Connection>>,
     available: Arc<Semaphore>,
+    size: usize,
 }
 
 impl ReadPool {
@@ -19,7 +20,16 @@ impl ReadPool {
         Arc::new(ReadPool {
             conns: Mutex::new(conns),
             available: Arc::new(Semaphore::new(n)),
+            size: n,
         })
+    }
+
+    /// Connections in use and in all.
+    pub fn usage(&self) -> (usize, usize) {
+        (
+            self.size.saturating_sub(self.available.available_permits()),
+            self.size,
+        )
     }
 
     /// Run `f` on a pooled connection on a blocking thread. The connection

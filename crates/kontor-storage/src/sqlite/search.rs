@@ -15,6 +15,11 @@ use crate::{SearchHit, SearchOrder, SearchPage, SearchQuery, StoreResult};
 /// Matches of one query ranked by relevance at most (the newest ones);
 /// see [`search`].
 pub const RANKED_CANDIDATES: usize = 2000;
+/// A word with at least this many matches of its own among the caller's
+/// messages is not also searched as part of compounds: there are plenty
+/// of hits already, and expanding such a word (and scoring its expansion)
+/// is what made the most common words slow.
+pub const COMMON_WORD_MATCHES: usize = RANKED_CANDIDATES;
 /// Most conversations a caller's query names as tokens; beyond this the
 /// query leaves the narrowing to the permission join alone.
 const MAX_CONVERSATION_TOKENS: usize = 500;
@@ -67,6 +72,18 @@ fn conversation_filter(
     }
     let alts: Vec<String> = ids.iter().map(|c| format!("\"c{c}\"")).collect();
     Ok(Some(format!("conv : ({})", alts.join(" OR "))))
+}
+
+/// Whether an FTS expression has at least [`COMMON_WORD_MATCHES`] matches.
+/// Counting stops there, and without ranking it reads only what it counts.
+fn is_common(conn: &Connection, fts: &str) -> StoreResult<bool> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM \
+             (SELECT rowid FROM message_search WHERE message_search MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(params![fts, COMMON_WORD_MATCHES as i64], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(0) >= COMMON_WORD_MATCHES)
 }
 
 /// Remove a message's terms (before an edit re-adds them, or on delete).
@@ -132,10 +149,16 @@ pub fn search(
          AND (?9 = 0 OR EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)) \
          ORDER BY {order} LIMIT ?7 OFFSET ?8"
     );
-    let fts = match conversation_filter(conn, actor, q.conversation)? {
-        Some(convs) => format!("({}) AND {convs}", parsed.fts5()),
-        None => parsed.fts5(),
+    let convs = conversation_filter(conn, actor, q.conversation)?;
+    let within = |words: String| match &convs {
+        Some(c) => format!("({words}) AND {c}"),
+        None => words,
     };
+    let mut expand = Vec::with_capacity(parsed.words.len());
+    for word in &parsed.words {
+        expand.push(!is_common(conn, &within(word.fts5(false)))?);
+    }
+    let fts = within(parsed.fts5_expanding(|i| expand[i]));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut messages = stmt
         .query_map(

@@ -131,6 +131,11 @@ impl Writer {
         Ok((Writer { jobs: tx }, handle))
     }
 
+    /// Jobs waiting for the writer right now.
+    pub fn queued(&self) -> usize {
+        MAX_QUEUED_JOBS.saturating_sub(self.jobs.capacity())
+    }
+
     /// Run `f` in the next batch; resolves after the batch is durable.
     pub async fn write<R: Send + 'static>(
         &self,
