@@ -3,6 +3,9 @@
 //! metadata (EXIF with its GPS position, XMP, IPTC, comments) is cut out
 //! of images without re-encoding them, and thumbnails are decoded under
 //! explicit limits so a decompression bomb is refused, not decoded.
+//! The one piece of EXIF that is kept is the orientation, rewritten as an
+//! EXIF block of its own: without it a photo taken with the phone turned
+//! would show on its side.
 //!
 //! Everything here is synchronous CPU work: callers run it on the
 //! blocking pool.
@@ -10,7 +13,9 @@
 use std::io::Cursor;
 
 use bytes::Bytes;
-use image::{ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
+use img_parts::ImageEXIF;
 use img_parts::jpeg::{Jpeg, markers};
 use img_parts::png::Png;
 use img_parts::webp::WebP;
@@ -119,9 +124,31 @@ pub fn is_processed_image(content_type: &str) -> bool {
     format_of(content_type).is_some()
 }
 
-/// Remove metadata segments and chunks, keeping the pixels as they are.
-fn strip_metadata(content_type: &str, bytes: Bytes) -> Result<Bytes, ImageError> {
+/// An EXIF block (little-endian TIFF) holding nothing but the orientation
+/// tag (0x0112): one IFD with one SHORT entry and no next IFD.
+fn orientation_exif(orientation: Orientation) -> Bytes {
+    let mut tiff = Vec::with_capacity(26);
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&u16::from(orientation.to_exif()).to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    Bytes::from(tiff)
+}
+
+/// Remove metadata segments and chunks, keeping the pixels as they are;
+/// a turned photo gets back an EXIF block with only its orientation.
+fn strip_metadata(
+    content_type: &str,
+    bytes: Bytes,
+    orientation: Orientation,
+) -> Result<Bytes, ImageError> {
     let broken = |e: img_parts::Error| ImageError::Broken(e.to_string());
+    let exif = (orientation != Orientation::NoTransforms).then(|| orientation_exif(orientation));
     match content_type {
         "image/jpeg" => {
             let mut jpeg = Jpeg::from_bytes(bytes).map_err(broken)?;
@@ -132,18 +159,21 @@ fn strip_metadata(content_type: &str, bytes: Bytes) -> Result<Bytes, ImageError>
                 let m = s.marker();
                 !(m == markers::APP1 || m == markers::APP13 || m == markers::COM)
             });
+            jpeg.set_exif(exif);
             Ok(jpeg.encoder().bytes())
         }
         "image/png" => {
             let mut png = Png::from_bytes(bytes).map_err(broken)?;
             png.chunks_mut()
                 .retain(|c| !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"));
+            png.set_exif(exif);
             Ok(png.encoder().bytes())
         }
         "image/webp" => {
             let mut webp = WebP::from_bytes(bytes).map_err(broken)?;
             webp.chunks_mut()
                 .retain(|c| !matches!(&c.id(), b"EXIF" | b"XMP "));
+            webp.set_exif(exif);
             Ok(webp.encoder().bytes())
         }
         // GIF has no EXIF; its comment extensions are dropped by the
@@ -169,19 +199,26 @@ pub fn clean_image(
         r
     };
     // The header alone says how large the decoded image would be.
-    let (width, height) = reader(&bytes)
-        .into_dimensions()
+    let mut decoder = reader(&bytes)
+        .into_decoder()
         .map_err(|e| ImageError::Broken(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    // Unreadable EXIF is no reason to refuse a photo: it shows as stored.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    drop(decoder);
     if u64::from(width) * u64::from(height) > max_pixels {
         return Err(ImageError::TooLarge(format!(
             "the image is {width} × {height} pixels; at most {} megapixels are accepted",
             max_pixels / 1_000_000
         )));
     }
-    let clean = strip_metadata(content_type, bytes)?;
-    let decoded = reader(&clean)
+    let clean = strip_metadata(content_type, bytes, orientation)?;
+    let mut decoded = reader(&clean)
         .decode()
         .map_err(|e| ImageError::Broken(e.to_string()))?;
+    // Thumbnails and the reported size are the image as it is shown.
+    decoded.apply_orientation(orientation);
+    let (width, height) = (decoded.width(), decoded.height());
     // Small images keep their size: a thumbnail never enlarges.
     let small = if width <= THUMBNAIL_PIXELS && height <= THUMBNAIL_PIXELS {
         decoded.to_rgba8()

@@ -41,19 +41,34 @@ const GPS_MARKER: &[u8] = b"GPS 52.5200N 13.4050E Hauptstr. 1";
 /// A JPEG with an EXIF block holding a GPS IFD (latitude reference and a
 /// map datum text that is easy to look for).
 fn jpeg_with_gps() -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 120, 200]));
+    jpeg_with_exif(16, 16, None)
+}
+
+/// A `width` × `height` JPEG whose EXIF has a GPS IFD and, if given, an
+/// orientation tag (6: the camera was turned, show it rotated 90°).
+fn jpeg_with_exif(width: u32, height: u32, orientation: Option<u16>) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([10, 120, 200]));
     let mut plain = Vec::new();
     image::DynamicImage::ImageRgb8(img)
         .write_to(&mut Cursor::new(&mut plain), image::ImageFormat::Jpeg)
         .expect("encode jpeg");
-    // Little-endian TIFF: IFD0 at 8 with one entry (GPSInfo → 26), then
-    // the GPS IFD at 26 with GPSLatitudeRef "N" and GPSMapDatum (text at 56).
+    // Little-endian TIFF: IFD0 at 8 (orientation, GPSInfo), then the GPS
+    // IFD with GPSLatitudeRef "N" and GPSMapDatum (its text after it).
+    let ifd0_entries = 1 + u32::from(orientation.is_some());
+    let gps_ifd = 8 + 2 + 12 * ifd0_entries + 4;
+    let text_at = gps_ifd + 2 + 12 * 2 + 4;
     let mut tiff: Vec<u8> = b"II*\0".to_vec();
     tiff.extend(8u32.to_le_bytes());
-    tiff.extend(1u16.to_le_bytes());
+    tiff.extend((ifd0_entries as u16).to_le_bytes());
+    if let Some(o) = orientation {
+        tiff.extend([0x12, 0x01, 3, 0]); // tag 0x0112, type SHORT
+        tiff.extend(1u32.to_le_bytes());
+        tiff.extend(o.to_le_bytes());
+        tiff.extend([0, 0]);
+    }
     tiff.extend([0x25, 0x88, 4, 0]); // tag 0x8825, type LONG
     tiff.extend(1u32.to_le_bytes());
-    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(gps_ifd.to_le_bytes());
     tiff.extend(0u32.to_le_bytes());
     tiff.extend(2u16.to_le_bytes());
     tiff.extend([1, 0, 2, 0]); // GPSLatitudeRef, ASCII
@@ -61,9 +76,9 @@ fn jpeg_with_gps() -> Vec<u8> {
     tiff.extend(*b"N\0\0\0");
     tiff.extend([0x12, 0, 2, 0]); // GPSMapDatum, ASCII
     tiff.extend((GPS_MARKER.len() as u32 + 1).to_le_bytes());
-    tiff.extend(56u32.to_le_bytes());
+    tiff.extend(text_at.to_le_bytes());
     tiff.extend(0u32.to_le_bytes());
-    assert_eq!(tiff.len(), 56);
+    assert_eq!(tiff.len() as u32, text_at);
     tiff.extend(GPS_MARKER);
     tiff.push(0);
     let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(plain.into()).expect("parse jpeg");
@@ -284,6 +299,33 @@ async fn photos_lose_their_gps_position_and_bombs_are_refused(backend: Backend) 
     assert_eq!((img.width(), img.height()), (16, 16));
     assert_eq!(up.size, stored.bytes.len() as u64);
 
+    // A photo taken with the phone turned keeps its orientation, and only
+    // that: it is shown upright, its thumbnail is made upright.
+    let turned = anna
+        .upload(conv.id, "IMG_0002.JPG", jpeg_with_exif(40, 20, Some(6)))
+        .await
+        .expect("upload");
+    assert_eq!((turned.width, turned.height), (Some(20), Some(40)));
+    let stored = anna.download(turned.id, false).await.expect("download");
+    assert!(
+        !stored
+            .bytes
+            .windows(GPS_MARKER.len())
+            .any(|w| w == GPS_MARKER)
+    );
+    let reparsed = img_parts::jpeg::Jpeg::from_bytes(stored.bytes.clone().into()).expect("jpeg");
+    let exif = reparsed.exif().expect("the orientation is kept");
+    assert_eq!(exif.len(), 26, "nothing but the orientation: {exif:?}");
+    assert_eq!(
+        &exif[10..12],
+        &[0x12, 0x01],
+        "the one entry is the orientation"
+    );
+    assert_eq!(&exif[18..20], &[6, 0]);
+    let thumb = anna.download(turned.id, true).await.expect("thumbnail");
+    let small = image::load_from_memory(&thumb.bytes).expect("decodes");
+    assert_eq!((small.width(), small.height()), (20, 40));
+
     let bomb = anna
         .upload(conv.id, "bomb.png", png_bomb())
         .await
@@ -307,8 +349,8 @@ async fn photos_lose_their_gps_position_and_bombs_are_refused(backend: Backend) 
     // Nothing refused was kept.
     assert_eq!(
         backend.stored_names(srv.dir.path()).await.len(),
-        2,
-        "the photo and its thumbnail"
+        4,
+        "the two photos and their thumbnails"
     );
 }
 
