@@ -67,9 +67,6 @@ pub struct FilesConfig {
     /// thumbnail; larger ones are refused, so a decompression bomb cannot
     /// exhaust memory.
     pub max_image_megapixels: u64,
-    /// Minutes between sweeps for unsent uploads and orphaned content
-    /// (0: never).
-    pub sweep_interval_minutes: u64,
     /// Hours an upload may wait for a message before the sweep removes it.
     pub keep_unsent_hours: u64,
 }
@@ -82,7 +79,6 @@ impl Default for FilesConfig {
             user_quota_mib: 2048,
             org_quota_mib: 0,
             max_image_megapixels: 100,
-            sweep_interval_minutes: 60,
             keep_unsent_hours: 24,
         }
     }
@@ -148,14 +144,22 @@ impl Default for ServerConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// Directory for the database (and, later, files).
+    /// Directory for the database and the local files.
     pub data_dir: PathBuf,
+    /// Minutes between housekeeping runs: the file sweep and event log
+    /// pruning (0: never).
+    pub housekeeping_minutes: u64,
+    /// Days events are kept for clients to resume from (0: forever). A
+    /// client away for longer reloads its state instead.
+    pub event_retention_days: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             data_dir: PathBuf::from("./kontor-data"),
+            housekeeping_minutes: 60,
+            event_retention_days: 30,
         }
     }
 }

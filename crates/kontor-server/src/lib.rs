@@ -188,12 +188,11 @@ impl Server {
             let _ = stop_tx.send(true);
         });
         let mut stop_rx = stop_rx;
-        let files = &self.state.config.files;
-        let sweeper = (files.sweep_interval_minutes > 0).then(|| {
-            tokio::spawn(service::sweep::run(
+        let minutes = self.state.config.storage.housekeeping_minutes;
+        let housekeeping = (minutes > 0).then(|| {
+            tokio::spawn(service::housekeeping::run(
                 self.state.clone(),
-                Duration::from_secs(files.sweep_interval_minutes.saturating_mul(60)),
-                Duration::from_secs(files.keep_unsent_hours.saturating_mul(3600)),
+                Duration::from_secs(minutes.saturating_mul(60)),
             ))
         });
         let serving = tokio::spawn(async move { serve.await });
@@ -207,8 +206,8 @@ impl Server {
                 Ok(())
             }
         };
-        if let Some(sweeper) = sweeper {
-            sweeper.abort();
+        if let Some(task) = housekeeping {
+            task.abort();
         }
         self.close().await;
         Ok(result?)

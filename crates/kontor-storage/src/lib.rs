@@ -330,6 +330,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn head(&self) -> StoreResult<EventSeq>;
     /// Events after `after` that `user` may see, or a resync order.
     async fn events_after(&self, user: UserId, after: EventSeq) -> StoreResult<Resume>;
+    /// Delete up to `limit` of the oldest events created before `before`
+    /// (never the newest); returns how many. A client resuming from before
+    /// the oldest kept event is told to resync.
+    async fn prune_events(&self, before: Timestamp, limit: usize) -> StoreResult<usize>;
     /// Every membership, with the event position it reflects, for the hub.
     async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)>;
 }

@@ -303,8 +303,7 @@ async fn reconnect_resumes_exactly_the_missed_events_in_order() {
     assert!(f.seq.expect("seq") > *seqs.last().expect("some"));
 
     // A position from the future cannot be resumed from.
-    let mut bad = bernd.events(Some(i64::MAX / 2)).await.expect("connect");
-    let _hello = next(&mut bad).await;
+    let mut bad = common::resume_from(&bernd, i64::MAX / 2).await;
     let f = next(&mut bad).await;
     assert!(
         matches!(f.event, WireEvent::ResyncRequired { .. }),

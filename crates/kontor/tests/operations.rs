@@ -107,3 +107,66 @@ async fn metrics_can_require_a_token_and_health_answers() {
     let res = scrape(&off, None).await;
     assert_eq!(res.status(), 404);
 }
+
+/// Pruning the event log keeps the newest event, and a client resuming
+/// from before the oldest kept event is told to resync instead of
+/// silently missing what was pruned.
+#[tokio::test]
+async fn pruned_events_make_older_positions_resync() {
+    use kontor_client::kontor_wire::WireEvent;
+    use kontor_core::model::Timestamp;
+    use kontor_server::service::housekeeping;
+
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = direct(&anna, bernd_user.id.0).await;
+    let (mut stream, _) = events(&bernd).await;
+    let mut seqs = Vec::new();
+    for word in ["eins", "zwei", "drei"] {
+        anna.send(conv.id, &text(word)).await.expect("sent");
+        let f = next_matching(&mut stream, |e| {
+            matches!(e, WireEvent::MessageCreated { .. })
+        })
+        .await;
+        seqs.push(f.seq.expect("persisted events carry seq"));
+    }
+    drop(stream);
+
+    let kept_before =
+        housekeeping::prune_events(&srv.state, Timestamp(srv.state.now().0 - 3_600_000))
+            .await
+            .expect("prune");
+    assert_eq!(kept_before, 0, "nothing is older than an hour");
+    let pruned = housekeeping::prune_events(&srv.state, Timestamp(srv.state.now().0 + 1_000))
+        .await
+        .expect("prune");
+    assert!(pruned >= 2, "all but the newest event: {pruned}");
+
+    let newest = seqs[2];
+    // From just before the newest (kept) event: it is replayed.
+    let mut s = resume_from(&bernd, newest - 1).await;
+    let f = next(&mut s).await;
+    assert_eq!(f.seq, Some(newest));
+    assert!(matches!(
+        next(&mut s).await.event,
+        WireEvent::Resumed { replayed: 1 }
+    ));
+    // From before a pruned event: resync, never a silent gap.
+    let mut s = resume_from(&bernd, seqs[0]).await;
+    let f = next(&mut s).await;
+    assert!(
+        matches!(f.event, WireEvent::ResyncRequired { .. }),
+        "{:?}",
+        f.event
+    );
+    // Numbering goes on after the kept newest event.
+    let (sent, _) = anna.send(conv.id, &text("vier")).await.expect("sent");
+    let mut s = resume_from(&bernd, newest).await;
+    let f = next(&mut s).await;
+    assert_eq!(f.seq, Some(newest + 1));
+    match f.event {
+        WireEvent::MessageCreated { message } => assert_eq!(message.id, sent.id),
+        other => panic!("expected the new message, got {other:?}"),
+    }
+}

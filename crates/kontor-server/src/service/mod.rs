@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod conversations;
 pub mod files;
 pub mod health;
+pub mod housekeeping;
 pub mod messages;
 pub mod search;
 pub mod sweep;

@@ -9,7 +9,6 @@
 //! sharing one bucket, each sweeping on its own.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use kontor_core::model::Timestamp;
 
@@ -68,27 +67,5 @@ impl Sweeper {
         }
         self.suspects = unknown;
         Ok(report)
-    }
-}
-
-/// Sweep every `interval` for as long as the server runs; unsent uploads
-/// older than `keep_unsent` go.
-pub async fn run(state: AppState, interval: Duration, keep_unsent: Duration) {
-    let mut sweeper = Sweeper::default();
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let keep_ms = i64::try_from(keep_unsent.as_millis()).unwrap_or(i64::MAX);
-        let before = Timestamp(state.now().0.saturating_sub(keep_ms));
-        match sweeper.sweep(&state, before).await {
-            Ok(r) if r == SweepReport::default() => {}
-            Ok(r) => tracing::info!(
-                unsent_uploads = r.unsent_uploads,
-                orphans = r.orphans,
-                "file sweep removed leftovers"
-            ),
-            Err(e) => tracing::warn!(error = ?e, "file sweep failed; trying again later"),
-        }
     }
 }

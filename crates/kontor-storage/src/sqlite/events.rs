@@ -5,6 +5,9 @@ use kontor_core::ids::*;
 use kontor_core::limits::MAX_RESUME_EVENTS;
 use rusqlite::{Connection, params};
 
+use kontor_core::model::Timestamp;
+
+use super::writer::Unit;
 use crate::{Resume, StoreResult, StoredEvent};
 
 pub fn head(conn: &Connection) -> StoreResult<EventSeq> {
@@ -20,6 +23,14 @@ pub fn after(conn: &mut Connection, user: UserId, after: EventSeq) -> StoreResul
     let tx = conn.transaction()?;
     let head = head(&tx)?;
     if after > head || after.0 < 0 {
+        return Ok(Resume::ResyncRequired);
+    }
+    // Events before the oldest kept one were pruned: a client that last
+    // saw one of them cannot be told what it missed.
+    let oldest: Option<i64> = tx
+        .prepare_cached("SELECT MIN(seq) FROM events")?
+        .query_row([], |r| r.get(0))?;
+    if oldest.is_some_and(|oldest| after.0 + 1 < oldest) {
         return Ok(Resume::ResyncRequired);
     }
     let events: Vec<StoredEvent> = {
@@ -57,4 +68,18 @@ pub fn membership_snapshot(
             .collect::<Result<_, _>>()?
     };
     Ok((head, members))
+}
+
+/// Delete up to `limit` of the oldest events created before `before`,
+/// never the newest one: numbering continues from it. Returns how many.
+pub fn prune(unit: &Unit<'_>, before: Timestamp, limit: usize) -> StoreResult<usize> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    Ok(unit
+        .conn
+        .prepare_cached(
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+             WHERE created_at < ?1 AND seq < (SELECT MAX(seq) FROM events) \
+             ORDER BY seq LIMIT ?2)",
+        )?
+        .execute(params![before.0, limit])?)
 }

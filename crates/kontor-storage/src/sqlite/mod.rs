@@ -552,6 +552,12 @@ impl Storage for SqliteStore {
             .await
     }
 
+    async fn prune_events(&self, before: Timestamp, limit: usize) -> StoreResult<usize> {
+        self.writer
+            .write(move |u| events::prune(u, before, limit))
+            .await
+    }
+
     async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
         self.readers.read(events::membership_snapshot).await
     }

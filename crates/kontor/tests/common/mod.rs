@@ -163,6 +163,16 @@ pub async fn events(client: &Client) -> (EventStream, i64) {
     }
 }
 
+/// Reconnect resuming after `after`, with the `hello` consumed: the next
+/// frame is the replay (or the order to resync).
+pub async fn resume_from(client: &Client, after: i64) -> EventStream {
+    let mut s = client.events(Some(after)).await.expect("event stream");
+    match next(&mut s).await.event {
+        WireEvent::Hello { .. } => s,
+        other => panic!("expected hello, got {other:?}"),
+    }
+}
+
 /// The next frame, failing the test if none arrives in time.
 pub async fn next(s: &mut EventStream) -> EventFrame {
     match tokio::time::timeout(EVENT_WAIT, s.next()).await {
