@@ -710,3 +710,87 @@ async fn s3_refuses_a_wrong_secret_and_unsigned_requests() {
         .expect("request");
     assert_eq!(unsigned.status(), 403, "unsigned PUT must be refused");
 }
+
+/// An S3 server of this test's own, on a free loopback port.
+struct OwnS3 {
+    child: std::process::Child,
+    port: u16,
+    root: tempfile::TempDir,
+}
+
+impl OwnS3 {
+    const KEY: &str = "readiness-key";
+    const SECRET: &str = "readiness-secret";
+
+    fn start(root: tempfile::TempDir, port: u16) -> OwnS3 {
+        let child = std::process::Command::new("s3s-fs")
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", Self::KEY, "--secret-key", Self::SECRET])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("s3s-fs on PATH (.ci/run installs it)");
+        OwnS3 { child, port, root }
+    }
+
+    async fn wait_listening(&self) {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("s3s-fs did not start on port {}", self.port);
+    }
+
+    fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.root
+    }
+}
+
+/// `/readyz` follows the file store: 503 while the bucket's server is
+/// down, 200 again as soon as it is back, with no restart of Kontor.
+#[tokio::test]
+#[ignore = "needs s3s-fs on PATH (installed by .ci/run)"]
+async fn readiness_follows_the_file_store() {
+    let root = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(root.path().join("ready")).expect("bucket");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let s3 = OwnS3::start(root, port);
+    s3.wait_listening().await;
+    let backend = Backend::S3(kontor_server::config::S3Settings {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        bucket: "ready".into(),
+        access_key_id: OwnS3::KEY.into(),
+        secret_access_key: OwnS3::SECRET.into(),
+        allow_http: true,
+        ..Default::default()
+    });
+    let srv = TestServer::start_on(&backend).await;
+    let ready = || async {
+        reqwest::get(format!("{}/readyz", srv.url))
+            .await
+            .expect("readyz")
+    };
+    assert_eq!(ready().await.status(), 200);
+
+    let root = s3.stop();
+    let down = ready().await;
+    assert_eq!(down.status(), 503);
+    let body: serde_json::Value = down.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable");
+
+    let s3 = OwnS3::start(root, port);
+    s3.wait_listening().await;
+    assert_eq!(ready().await.status(), 200, "ready again by itself");
+    s3.stop();
+}

@@ -76,6 +76,9 @@ impl fmt::Debug for S3Settings {
 /// with uploads staged in a local directory first.
 pub struct S3Blobs {
     store: Arc<dyn ObjectStore>,
+    /// The same bucket without retries, for [`BlobStore::check`]: a
+    /// readiness probe must answer quickly, not after a retry schedule.
+    probe: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
     staging: PathBuf,
 }
@@ -99,32 +102,46 @@ impl S3Blobs {
     pub fn open(settings: &S3Settings, staging: &Path) -> io::Result<S3Blobs> {
         std::fs::create_dir_all(staging)?;
         clear_stale_staging(staging);
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(&settings.bucket)
-            .with_region(&settings.region)
-            .with_access_key_id(&settings.access_key_id)
-            .with_secret_access_key(&settings.secret_access_key)
-            .with_client_options(
-                ClientOptions::new()
-                    .with_allow_http(settings.allow_http)
-                    .with_connect_timeout(Duration::from_secs(5))
-                    .with_timeout(Duration::from_secs(60)),
-            )
-            .with_retry(RetryConfig {
+        let build = |retry: RetryConfig, timeout: Duration| {
+            let mut builder = AmazonS3Builder::new()
+                .with_bucket_name(&settings.bucket)
+                .with_region(&settings.region)
+                .with_access_key_id(&settings.access_key_id)
+                .with_secret_access_key(&settings.secret_access_key)
+                .with_client_options(
+                    ClientOptions::new()
+                        .with_allow_http(settings.allow_http)
+                        .with_connect_timeout(Duration::from_secs(5))
+                        .with_timeout(timeout),
+                )
+                .with_retry(retry);
+            if !settings.endpoint.is_empty() {
+                builder = builder.with_endpoint(&settings.endpoint);
+            }
+            builder
+                .build()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+        };
+        let store = build(
+            RetryConfig {
                 max_retries: 3,
                 retry_timeout: Duration::from_secs(15),
                 ..RetryConfig::default()
-            });
-        if !settings.endpoint.is_empty() {
-            builder = builder.with_endpoint(&settings.endpoint);
-        }
-        let store = builder
-            .build()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            },
+            Duration::from_secs(60),
+        )?;
+        let probe = build(
+            RetryConfig {
+                max_retries: 0,
+                ..RetryConfig::default()
+            },
+            Duration::from_secs(5),
+        )?;
         let prefix = ObjectPath::parse(settings.prefix.trim_matches('/'))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         Ok(S3Blobs {
             store: Arc::new(store),
+            probe: Arc::new(probe),
             prefix,
             staging: staging.to_owned(),
         })
@@ -210,7 +227,7 @@ impl BlobStore for S3Blobs {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(io_error(e)),
         }
-        self.store
+        self.probe
             .list_with_delimiter(Some(&self.prefix))
             .await
             .map(|_| ())
