@@ -128,6 +128,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Seconds to wait for in-flight requests at shutdown.
     pub shutdown_grace_seconds: u64,
+    /// Reverse proxies (CIDR, e.g. `127.0.0.1/32`) whose `X-Forwarded-For`
+    /// names the client; from anyone else the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ServerConfig {
@@ -136,6 +139,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             shutdown_grace_seconds: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }

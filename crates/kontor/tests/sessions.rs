@@ -164,25 +164,61 @@ async fn failed_logins_are_rate_limited_per_account_and_per_address() {
     assert_eq!(e.code(), Some("invalid_credentials"));
 
     // Per address: failures across many accounts add up.
-    let raw = reqwest::Client::new();
-    let mut last = None;
-    for i in 0..40 {
-        let r = raw
-            .post(format!("{}/api/v1/auth/login", srv.url))
-            .json(&serde_json::json!({"login": format!("probe{i}"), "password": "x"}))
-            .send()
-            .await
-            .expect("request");
-        if r.status() == 429 {
-            assert!(r.headers().contains_key("retry-after"));
-            last = Some(i);
-            break;
-        }
-        assert_eq!(r.status(), 401);
-    }
+    let last = fail_until_limited(&srv, "probe", None).await;
     assert!(
         matches!(last, Some(i) if i >= 20),
         "address limit hit at {last:?}"
+    );
+    // Without trusted proxies a client cannot escape by naming another
+    // address.
+    assert_eq!(
+        fail_until_limited(&srv, "spoof", Some("198.51.100.1")).await,
+        Some(0)
+    );
+}
+
+/// Fail logins for fresh accounts `{prefix}{i}` until the server answers
+/// 429 (with `Retry-After`); returns at which attempt, or `None` after 40.
+async fn fail_until_limited(
+    srv: &TestServer,
+    prefix: &str,
+    forwarded_for: Option<&str>,
+) -> Option<usize> {
+    let raw = reqwest::Client::new();
+    for i in 0..40 {
+        let mut req = raw
+            .post(format!("{}/api/v1/auth/login", srv.url))
+            .json(&serde_json::json!({"login": format!("{prefix}{i}"), "password": "x"}));
+        if let Some(ip) = forwarded_for {
+            req = req.header("x-forwarded-for", ip);
+        }
+        let r = req.send().await.expect("request");
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            return Some(i);
+        }
+        assert_eq!(r.status(), 401);
+    }
+    None
+}
+
+/// Behind a trusted reverse proxy the limit applies to the client named in
+/// `X-Forwarded-For`, so one attacker does not lock everybody out.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srv = TestServer::start_configured(dir, |c| {
+        c.server.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    let hit = fail_until_limited(&srv, "a", Some("203.0.113.7")).await;
+    assert!(matches!(hit, Some(i) if i >= 20), "limit hit at {hit:?}");
+    // Another client behind the same proxy is not affected.
+    assert_eq!(
+        fail_until_limited(&srv, "b", Some("203.0.113.8"))
+            .await
+            .map(|i| i >= 20),
+        Some(true)
     );
 }
 

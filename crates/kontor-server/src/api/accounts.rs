@@ -1,14 +1,12 @@
 //! Login, sessions and the directory.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use kontor_core::ids::{SessionId, UserId};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{ClientIp, Json, Path, Query};
 use crate::service::accounts;
 use crate::state::AppState;
 use kontor_wire as wire;
@@ -23,7 +21,7 @@ use kontor_wire::requests::*;
     ))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(address): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let out = accounts::login(
@@ -31,7 +29,7 @@ pub async fn login(
         &req.login,
         &req.password,
         req.device_name.as_deref(),
-        addr.ip(),
+        address,
     )
     .await?;
     Ok(Json(LoginResponse {
