@@ -32,13 +32,29 @@ pub struct Config {
 
 /// `/metrics`: on by default, for the monitoring on the operator's own
 /// network; a token keeps it from anyone else who can reach the port.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Serve `/metrics` at all.
     pub enabled: bool,
     /// When set, scrapes must send `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .finish()
+    }
 }
 
 impl Default for MetricsConfig {
@@ -290,6 +306,7 @@ mod tests {
             ("KONTOR_FILES__BACKEND", "s3"),
             ("KONTOR_S3__BUCKET", "kontor-dateien"),
             ("KONTOR_S3__SECRET_ACCESS_KEY", "geheim-hunter2"),
+            ("KONTOR_METRICS__TOKEN", "scrape-hunter3"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let c = Config::load(None, env).expect("config");
@@ -297,7 +314,12 @@ mod tests {
         assert_eq!(c.s3.bucket, "kontor-dateien");
         assert_eq!(c.s3.region, "us-east-1");
         assert_eq!(c.s3.secret_access_key, "geheim-hunter2");
-        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.metrics.token, "scrape-hunter3");
+        let printed = format!("{c:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("hunter3"),
+            "{printed}"
+        );
     }
 
     #[test]

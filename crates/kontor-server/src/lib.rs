@@ -133,6 +133,8 @@ impl Server {
             path: dir.clone(),
             source,
         })?;
+        // The file store first: if it refuses us, nothing else was started.
+        let blobs = open_blobs(&config).await?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let metrics = Arc::new(Metrics::new());
         let sink_events = metrics.events.clone();
@@ -153,7 +155,6 @@ impl Server {
         let (at, memberships) = store.membership_snapshot().await?;
         let hub = Hub::new(at, memberships);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
-        let blobs = open_blobs(&config).await?;
         let state = AppState::new(store, blobs, hub, config, clock, metrics);
         Ok(Server {
             state,

@@ -1,4 +1,5 @@
-//! Prometheus metrics, served at `/metrics` in the text exposition format.
+//! Prometheus metrics, served at `/metrics` in the OpenMetrics text format
+//! (which Prometheus scrapes natively).
 //!
 //! Counters and histograms are updated where things happen (the request
 //! layer, the commit sink); gauges are read from the hub and the storage
@@ -210,7 +211,8 @@ pub async fn serve(State(state): State<AppState>, headers: axum::http::HeaderMap
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            // What prometheus-client's text encoder writes.
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.render(&state),
     )

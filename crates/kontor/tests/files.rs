@@ -590,8 +590,10 @@ async fn pending_uploads_can_be_withdrawn_and_lists_show_files(backend: Backend)
 }
 
 async fn the_sweep_removes_unsent_uploads_and_orphans_only(backend: Backend) {
+    use std::time::{Duration, SystemTime};
+
     use kontor_core::model::Timestamp;
-    use kontor_server::service::sweep::{SweepReport, Sweeper};
+    use kontor_server::service::sweep::{ORPHAN_GRACE, SweepReport, sweep};
     use tokio::io::AsyncWriteExt;
 
     let srv = TestServer::start_on(&backend).await;
@@ -619,17 +621,26 @@ async fn the_sweep_removes_unsent_uploads_and_orphans_only(backend: Backend) {
     assert_eq!(backend.stored_names(srv.dir.path()).await.len(), 4);
 
     let now = srv.state.now().0;
-    let mut sweeper = Sweeper::default();
-    // Recent uploads stay; the orphan is only suspected the first time.
-    let first = sweeper
-        .sweep(&srv.state, Timestamp(now - 3_600_000))
-        .await
-        .expect("sweep");
+    // Recent uploads stay, and so does content younger than the grace
+    // period: it may be an upload about to be recorded.
+    let first = sweep(
+        &srv.state,
+        Some(Timestamp(now - 3_600_000)),
+        SystemTime::now() - ORPHAN_GRACE,
+    )
+    .await
+    .expect("sweep");
     assert_eq!(first, SweepReport::default());
     assert_eq!(backend.stored_names(srv.dir.path()).await.len(), 4);
-    // An old unsent upload goes, and so does the orphan, seen twice.
-    let second = sweeper
-        .sweep(&srv.state, Timestamp(now + 1_000))
+    // No cut-off for unsent uploads: they all stay.
+    let later = SystemTime::now() + Duration::from_secs(1);
+    let kept = sweep(&srv.state, None, SystemTime::UNIX_EPOCH)
+        .await
+        .expect("sweep");
+    assert_eq!(kept, SweepReport::default());
+    // Old enough: the unsent upload and the orphan go; recorded content,
+    // however old, stays.
+    let second = sweep(&srv.state, Some(Timestamp(now + 1_000)), later)
         .await
         .expect("sweep");
     assert_eq!(
@@ -776,6 +787,8 @@ async fn readiness_follows_the_file_store() {
         ..Default::default()
     });
     let srv = TestServer::start_on(&backend).await;
+    let (anna, _) = srv.client("anna").await;
+    let conv = channel(&anna, "Ausfall").await;
     let ready = || async {
         reqwest::get(format!("{}/readyz", srv.url))
             .await
@@ -788,6 +801,17 @@ async fn readiness_follows_the_file_store() {
     assert_eq!(down.status(), 503);
     let body: serde_json::Value = down.json().await.expect("json");
     assert_eq!(body["error"]["code"], "unavailable");
+    // Uploads meanwhile fail cleanly (small ones are one PUT, large ones
+    // multipart), and nothing is left in staging.
+    for size in [10, 11 * 1024 * 1024] {
+        let e = anna
+            .upload(conv.id, "notiz.txt", vec![b'x'; size])
+            .await
+            .expect_err("store down");
+        assert_eq!(code(&e), (Some(503), Some("unavailable")), "{size} bytes");
+    }
+    let staging = std::fs::read_dir(srv.dir.path().join("files/staging")).expect("staging");
+    assert_eq!(staging.count(), 0, "no staged upload left behind");
 
     let s3 = OwnS3::start(root, port);
     s3.wait_listening().await;

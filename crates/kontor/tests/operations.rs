@@ -51,7 +51,7 @@ async fn metrics_count_routes_sockets_and_events() {
         res.headers()["content-type"]
             .to_str()
             .expect("ascii")
-            .starts_with("text/plain; version=0.0.4")
+            .starts_with("application/openmetrics-text; version=1.0.0")
     );
     let text = res.text().await.expect("body");
     assert_eq!(
@@ -70,6 +70,7 @@ async fn metrics_count_routes_sockets_and_events() {
         Some(1.0)
     );
     assert!(!text.contains("987654"), "raw paths must not become series");
+    assert!(text.trim_end().ends_with("# EOF"), "complete OpenMetrics");
     assert_eq!(
         sample(
             &text,

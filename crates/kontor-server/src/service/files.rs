@@ -157,7 +157,10 @@ pub async fn upload(
         drop(staged);
         put_bytes(state, &key, &clean.bytes).await?;
         let thumb_key = format!("{key}.thumb");
-        put_bytes(state, &thumb_key, &clean.thumbnail).await?;
+        if let Err(e) = put_bytes(state, &thumb_key, &clean.thumbnail).await {
+            delete_blobs(state, std::slice::from_ref(&key)).await;
+            return Err(e);
+        }
         new.size = clean.bytes.len() as u64;
         new.width = Some(clean.width);
         new.height = Some(clean.height);

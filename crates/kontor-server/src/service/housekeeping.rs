@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use kontor_core::model::Timestamp;
 
-use super::sweep::{SweepReport, Sweeper};
+use super::sweep::{ORPHAN_GRACE, SweepReport, sweep};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -40,14 +40,18 @@ fn hours_before(now: Timestamp, hours: u64) -> Timestamp {
 
 /// Run housekeeping every `interval` until the task is aborted.
 pub async fn run(state: AppState, interval: Duration) {
-    let mut sweeper = Sweeper::default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         let now = state.now();
+        // 0 keeps unsent uploads for ever, like every other 0 here.
         let keep_unsent = state.config.files.keep_unsent_hours;
-        match sweeper.sweep(&state, hours_before(now, keep_unsent)).await {
+        let unsent_before = (keep_unsent > 0).then(|| hours_before(now, keep_unsent));
+        let orphans_before = std::time::SystemTime::now()
+            .checked_sub(ORPHAN_GRACE)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        match sweep(&state, unsent_before, orphans_before).await {
             Ok(r) if r == SweepReport::default() => {}
             Ok(r) => tracing::info!(
                 unsent_uploads = r.unsent_uploads,

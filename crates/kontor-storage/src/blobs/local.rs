@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{BlobReader, BlobStore, clear_stale_staging, stage_in, valid_key};
+use super::{BlobReader, BlobStore, ListedBlob, clear_stale_staging, stage_in, valid_key};
 
 /// Blobs under a directory: `<root>/<first two hex digits>/<key>`, with
 /// uploads staged in `<root>/staging`.
@@ -70,8 +70,8 @@ impl BlobStore for LocalBlobs {
         tokio::fs::try_exists(self.path(key)?).await
     }
 
-    async fn list(&self) -> io::Result<Vec<String>> {
-        let mut keys = Vec::new();
+    async fn list(&self) -> io::Result<Vec<ListedBlob>> {
+        let mut blobs = Vec::new();
         let mut shards = tokio::fs::read_dir(&self.root).await?;
         while let Some(shard) = shards.next_entry().await? {
             if shard.file_name() == "staging" || !shard.file_type().await?.is_dir() {
@@ -82,12 +82,15 @@ impl BlobStore for LocalBlobs {
                 if let Some(name) = file.file_name().to_str()
                     && valid_key(name).is_ok()
                 {
-                    keys.push(name.to_owned());
+                    blobs.push(ListedBlob {
+                        key: name.to_owned(),
+                        modified: file.metadata().await?.modified()?,
+                    });
                 }
             }
         }
-        keys.sort();
-        Ok(keys)
+        blobs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(blobs)
     }
 
     async fn check(&self) -> io::Result<()> {

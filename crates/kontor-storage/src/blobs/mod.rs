@@ -8,8 +8,9 @@
 //!   to a staging file first, fsynced and renamed into place, so an
 //!   acknowledged upload survives a crash and a half-written one is never
 //!   visible.
-//! - [`S3Blobs`]: objects in an S3-compatible bucket, for several nodes
-//!   sharing one store. Uploads are staged locally the same way and sent
+//! - [`S3Blobs`]: objects in an S3-compatible bucket, kept apart from the
+//!   server's own disk (and, once several nodes share one database, what
+//!   they will share). Uploads are staged locally the same way and sent
 //!   once complete, so a failed upload leaves nothing in the bucket.
 
 mod local;
@@ -33,6 +34,15 @@ pub struct BlobReader {
     pub len: u64,
 }
 
+/// A stored blob as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedBlob {
+    /// Its key.
+    pub key: String,
+    /// When it was written.
+    pub modified: std::time::SystemTime,
+}
+
 /// Where file contents live. Keys are `[0-9a-f]{32}`, optionally with a
 /// `.thumb` suffix; anything else is refused.
 #[async_trait]
@@ -47,8 +57,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> io::Result<()>;
     /// Whether a blob exists (for tests and consistency checks).
     async fn exists(&self, key: &str) -> io::Result<bool>;
-    /// Every stored key, for the sweep that removes orphans.
-    async fn list(&self) -> io::Result<Vec<String>>;
+    /// Every stored blob and when it was written, for the sweep that
+    /// removes orphans.
+    async fn list(&self) -> io::Result<Vec<ListedBlob>>;
     /// Proves the store answers and accepts our credentials (readiness,
     /// and a clear error at start-up instead of at the first upload).
     async fn check(&self) -> io::Result<()>;

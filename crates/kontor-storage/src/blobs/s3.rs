@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
@@ -19,7 +19,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use tokio::io::AsyncWriteExt;
 
-use super::{BlobReader, BlobStore, clear_stale_staging, stage_in, valid_key};
+use super::{BlobReader, BlobStore, ListedBlob, clear_stale_staging, stage_in, valid_key};
 
 /// Where the bucket is and how to sign requests to it: the `[s3]` section
 /// of the configuration. The secret is never logged.
@@ -38,6 +38,8 @@ pub struct S3Settings {
     /// Access key id.
     pub access_key_id: String,
     /// Secret access key (better set as `KONTOR_S3__SECRET_ACCESS_KEY`).
+    /// Never serialised or printed.
+    #[serde(skip_serializing)]
     pub secret_access_key: String,
     /// Whether a plain-HTTP endpoint is acceptable (loopback and private
     /// networks only).
@@ -102,17 +104,16 @@ impl S3Blobs {
     pub fn open(settings: &S3Settings, staging: &Path) -> io::Result<S3Blobs> {
         std::fs::create_dir_all(staging)?;
         clear_stale_staging(staging);
-        let build = |retry: RetryConfig, timeout: Duration| {
+        let build = |retry: RetryConfig, options: ClientOptions| {
             let mut builder = AmazonS3Builder::new()
                 .with_bucket_name(&settings.bucket)
                 .with_region(&settings.region)
                 .with_access_key_id(&settings.access_key_id)
                 .with_secret_access_key(&settings.secret_access_key)
                 .with_client_options(
-                    ClientOptions::new()
+                    options
                         .with_allow_http(settings.allow_http)
-                        .with_connect_timeout(Duration::from_secs(5))
-                        .with_timeout(timeout),
+                        .with_connect_timeout(Duration::from_secs(5)),
                 )
                 .with_retry(retry);
             if !settings.endpoint.is_empty() {
@@ -128,14 +129,18 @@ impl S3Blobs {
                 retry_timeout: Duration::from_secs(15),
                 ..RetryConfig::default()
             },
-            Duration::from_secs(60),
+            // Downloads stream at the client's pace: no limit on the whole
+            // request, only on silence.
+            ClientOptions::new()
+                .with_timeout_disabled()
+                .with_read_timeout(Duration::from_secs(30)),
         )?;
         let probe = build(
             RetryConfig {
                 max_retries: 0,
                 ..RetryConfig::default()
             },
-            Duration::from_secs(5),
+            ClientOptions::new().with_timeout(Duration::from_secs(5)),
         )?;
         let prefix = ObjectPath::parse(settings.prefix.trim_matches('/'))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -162,18 +167,20 @@ impl BlobStore for S3Blobs {
     async fn commit(&self, staged: &Path, key: &str) -> io::Result<()> {
         let target = self.path(key)?;
         let mut file = tokio::fs::File::open(staged).await?;
-        let mut writer = BufWriter::new(Arc::clone(&self.store), target);
-        let sent = async {
-            tokio::io::copy(&mut file, &mut writer).await?;
-            writer.shutdown().await
-        }
-        .await;
-        if let Err(e) = sent {
+        // Two parts of 10 MiB in flight at most: bounded memory per upload.
+        let mut writer = BufWriter::new(Arc::clone(&self.store), target).with_max_concurrency(2);
+        if let Err(e) = tokio::io::copy(&mut file, &mut writer).await {
             // A failed multipart upload must not leave parts behind.
             let _ = writer.abort().await;
             return Err(e);
         }
-        tokio::fs::remove_file(staged).await
+        // A failing final put or completion cleans up after itself; the
+        // writer must not be aborted once shut down.
+        writer.shutdown().await?;
+        if let Err(e) = tokio::fs::remove_file(staged).await {
+            tracing::warn!(error = %e, "could not remove a staged upload");
+        }
+        Ok(())
     }
 
     async fn open(&self, key: &str) -> io::Result<BlobReader> {
@@ -201,26 +208,34 @@ impl BlobStore for S3Blobs {
         }
     }
 
-    async fn list(&self) -> io::Result<Vec<String>> {
-        let mut keys = Vec::new();
+    async fn list(&self) -> io::Result<Vec<ListedBlob>> {
+        let mut blobs = Vec::new();
         let mut listing = self.store.list(Some(&self.prefix));
         while let Some(meta) = listing.next().await {
             let meta = meta.map_err(io_error)?;
-            if let Some(name) = meta.location.filename()
-                && valid_key(name).is_ok()
-            {
-                keys.push(name.to_owned());
+            // Only objects exactly where this store puts them: anything
+            // deeper belongs to someone else (another prefix below ours).
+            let Some(name) = meta.location.filename() else {
+                continue;
+            };
+            if valid_key(name).is_err() || self.path(name).ok().as_ref() != Some(&meta.location) {
+                continue;
             }
+            let ms = u64::try_from(meta.last_modified.timestamp_millis()).unwrap_or(0);
+            blobs.push(ListedBlob {
+                key: name.to_owned(),
+                modified: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+            });
         }
-        keys.sort();
-        Ok(keys)
+        blobs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(blobs)
     }
 
     async fn check(&self) -> io::Result<()> {
         // A signed HEAD tells "refused" (403) apart from "missing" (404);
         // the listing then proves the bucket exists.
         match self
-            .store
+            .probe
             .head(&self.prefix.clone().join("kontor-check"))
             .await
         {

@@ -214,7 +214,7 @@ pub fn sweep_pending(unit: &Unit<'_>, before: Timestamp, limit: usize) -> StoreR
         "DELETE FROM attachments WHERE id IN (
              SELECT id FROM attachments
              WHERE message_id IS NULL AND created_at < ?1
-             ORDER BY id LIMIT ?2)
+             ORDER BY created_at LIMIT ?2)
          RETURNING object_key, thumbnail_key",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -88,7 +88,10 @@ mod tests {
         let secret = b"Gehaltsliste vertraulich";
         assert!(contains(&wal, secret), "the WAL holds the old page first");
         checkpoint(&conn, "PASSIVE");
-        assert!(contains(&wal, secret), "a passive checkpoint keeps the file");
+        assert!(
+            contains(&wal, secret),
+            "a passive checkpoint keeps the file"
+        );
         checkpoint(&conn, "TRUNCATE");
         assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
         assert!(!contains(&db, secret), "secure_delete zeroed the page");

@@ -72,14 +72,35 @@ pub fn membership_snapshot(
 
 /// Delete up to `limit` of the oldest events created before `before`,
 /// never the newest one: numbering continues from it. Returns how many.
+///
+/// Only a prefix of the stream goes: the walk in stream order stops at the
+/// first event that is recent enough, even if older ones follow it (clocks
+/// and queued jobs make `created_at` not quite monotonic), so the kept
+/// events never have a hole that resume could not see.
 pub fn prune(unit: &Unit<'_>, before: Timestamp, limit: usize) -> StoreResult<usize> {
+    let newest: i64 = unit
+        .conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")?
+        .query_row([], |r| r.get(0))?;
+    let mut stmt = unit
+        .conn
+        .prepare_cached("SELECT seq, created_at FROM events ORDER BY seq LIMIT ?1")?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![limit])?;
+    let mut last_old = None;
+    while let Some(row) = rows.next()? {
+        let (seq, created_at): (i64, i64) = (row.get(0)?, row.get(1)?);
+        if seq >= newest || created_at >= before.0 {
+            break;
+        }
+        last_old = Some(seq);
+    }
+    drop(rows);
+    let Some(last_old) = last_old else {
+        return Ok(0);
+    };
     Ok(unit
         .conn
-        .prepare_cached(
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
-             WHERE created_at < ?1 AND seq < (SELECT MAX(seq) FROM events) \
-             ORDER BY seq LIMIT ?2)",
-        )?
-        .execute(params![before.0, limit])?)
+        .prepare_cached("DELETE FROM events WHERE seq <= ?1")?
+        .execute(params![last_old])?)
 }
