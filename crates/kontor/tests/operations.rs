@@ -171,3 +171,98 @@ async fn pruned_events_make_older_positions_resync() {
         other => panic!("expected the new message, got {other:?}"),
     }
 }
+
+/// Graceful shutdown: sockets are told to reconnect elsewhere (1012
+/// `server_restart`), and every send the server acknowledged while it
+/// was stopping is there after a restart, exactly once.
+#[tokio::test]
+async fn graceful_shutdown_sends_clients_elsewhere_and_keeps_acknowledged_writes() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let conv = direct(&anna, bernd_user.id.0).await;
+    let (mut stream, _) = events(&bernd).await;
+
+    // Four senders, each posting one message after the other until the
+    // server stops taking them; the stop comes while they are busy.
+    let anna = std::sync::Arc::new(anna);
+    let mut senders = Vec::new();
+    for worker in 0..4 {
+        let anna = anna.clone();
+        senders.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..500 {
+                let req = kontor_client::kontor_wire::requests::SendMessage {
+                    txn_id: format!("stop-{worker}-{i}"),
+                    ..text(&format!("Nachricht {worker}/{i}"))
+                };
+                match anna.send(conv.id, &req).await {
+                    Ok((m, _)) => acknowledged.push(m.id),
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    for _ in 0..8 {
+        next_matching(&mut stream, |e| {
+            matches!(
+                e,
+                kontor_client::kontor_wire::WireEvent::MessageCreated { .. }
+            )
+        })
+        .await;
+    }
+    let dir = srv.stop().await;
+
+    let closed = loop {
+        match tokio::time::timeout(EVENT_WAIT, stream.next()).await {
+            Ok(Ok(_frame)) => continue,
+            Ok(Err(closed)) => break closed,
+            Err(_) => panic!("the socket was not closed at shutdown"),
+        }
+    };
+    assert_eq!(
+        (closed.code, closed.reason.as_str()),
+        (1012, "server_restart")
+    );
+    let mut acknowledged = Vec::new();
+    for s in senders {
+        acknowledged.extend(s.await.expect("sender task"));
+    }
+    assert!(
+        acknowledged.len() >= 8,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+
+    let srv = TestServer::start_in(dir).await;
+    let anna = srv.login("anna").await;
+    let mut stored: Vec<i64> = Vec::new();
+    let mut before = None;
+    loop {
+        let page = anna
+            .history(
+                conv.id,
+                &kontor_client::kontor_wire::requests::HistoryParams {
+                    before,
+                    limit: Some(200),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("history");
+        stored.extend(page.messages.iter().map(|m| m.id));
+        before = page.messages.first().map(|m| m.id);
+        if !page.has_more {
+            break;
+        }
+    }
+    for id in &acknowledged {
+        assert_eq!(
+            stored.iter().filter(|s| *s == id).count(),
+            1,
+            "acknowledged message {id} is stored exactly once"
+        );
+    }
+}
