@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v8';
+const CACHE_NAME = 'kontor-shell-v9';
 
 const SHELL = [
   '/',
@@ -44,6 +44,8 @@ const SHELL = [
   '/js/views/unread.js',
   '/js/views/reveal.js',
   '/js/views/search.js',
+  '/js/views/search-filters.js',
+  '/js/views/person-combo.js',
   '/js/views/thread.js',
   '/js/views/details.js',
   '/js/views/members.js',

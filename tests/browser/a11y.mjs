@@ -1,5 +1,6 @@
 // Test 10 for run.mjs: axe-core (node_modules/axe-core, pinned in
-// package.json) on the main screens (the message search with hits, a
+// package.json) on the main screens (the message search with hits and
+// with its filters open, the sender list showing, and set, a
 // message with attachments, the composer with a file waiting to be sent and
 // the image viewer among them), at 1280×800 and 360×740, in the light
 // and the dark colour scheme. axe is added as an init script (through the
@@ -117,6 +118,21 @@ export function registerA11yTest(test, x) {
       await page.locator('.search-results a.search-hit mark').nth(1).waitFor();
       await page.locator('.search-results .tag').first().waitFor();
       await check('search with results');
+      // The filters open, the sender list open with an option active, then
+      // a sender picked (the hits change, the filters are counted).
+      await page.locator('#search-filter-toggle').click();
+      const from = page.getByRole('combobox', { name: 'Sender' });
+      await from.fill('Claud');
+      await page.getByRole('listbox', { name: 'Sender' }).getByRole('option', { name: /Claudia Weber/ }).waitFor();
+      await from.press('ArrowDown');
+      await check('search filters with the sender list');
+      await from.press('Enter');
+      await page.locator('.search-results a.search-hit').filter({ hasText: 'Rückfrage' }).waitFor();
+      await page.locator('.search-results a.search-hit').filter({ hasText: 'Geprüft' }).waitFor({ state: 'detached' });
+      await page.locator('#search-filter-toggle').click();
+      await page.locator('#search-filter-summary').filter({ hasText: 'Claudia Weber' }).waitFor();
+      await check('search with filters set');
+      await page.locator('#search-input').focus();
       await page.keyboard.press('Escape');
       await page.locator('.search-view').waitFor({ state: 'hidden' });
 

@@ -6,7 +6,10 @@
 // the viewer (Escape closes it, focus comes back), downloads the full
 // image and the text file (same bytes as uploaded) and opens the text in a
 // new tab. An SVG with scripts is only ever a download card and no script
-// runs; an MP3 is fetched only when its play button is pressed. bernd drops a file and pastes an image and sends them without text;
+// runs; an MP3 is fetched only when its play button is pressed, and so is
+// a WebM video recorded in the page (MediaRecorder), which then plays in a
+// <video controls> from an object URL (its metadata loads: 64×48). bernd
+// drops a file and pastes an image and sends them without text;
 // an empty file shows a readable error and blocks sending until removed.
 // Object URLs are revoked when a message is deleted and when the
 // conversation closes. Every request stays on the origin, no CSP
@@ -93,7 +96,7 @@ function cspRecorder() {
 export function registerAttachmentsTest(test, x) {
   const { shared, newContext, newPage, loginThroughForm, listItem, openConversation, nodeApi, checkOrigins, ANNA, BERND, RANDOM_CHANNEL, RUN_ID, SCREENSHOT_DIR } = x;
 
-  test('13 attachments: upload, live thumbnail, viewer, downloads, SVG only as download, audio, drop, paste, errors, revoked URLs', async () => {
+  test('13 attachments: upload, live thumbnail, viewer, downloads, SVG only as download, audio, video, drop, paste, errors, revoked URLs', async () => {
     const login = (user) => nodeApi(null, 'POST', '/auth/login', { login: user.username, password: 'kontor-demo', device_name: 'Test 13' });
     const annaS = await login(ANNA);
     const bernd = await login(BERND);
@@ -233,6 +236,74 @@ export function registerAttachmentsTest(test, x) {
     assert.deepEqual([played.label, played.focused], ['Ton.mp3', true]);
     assert.equal(mp3Fetches(), 1, 'fetched once, on "Play"');
     await audio.evaluate((el) => el.pause());
+
+    // --- a video plays inline: a WebM recorded here, from a canvas ---------------------------------
+    // MediaRecorder in headless Chromium makes a real VP8 WebM (EBML magic
+    // 1A 45 DF A3, DocType "webm"), which the server sniffs as video/webm.
+    const webm = Buffer.from(await a.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 64;
+      canvas.height = 48;
+      const g = canvas.getContext('2d');
+      const stream = canvas.captureStream(30);
+      const recorder = new MediaRecorder(stream, { mimeType: 'video/webm;codecs=vp8' });
+      const chunks = [];
+      recorder.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
+      const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+      recorder.start();
+      // 30 animation frames, each a different colour.
+      for (let i = 0; i < 30; i += 1) {
+        g.fillStyle = `hsl(${i * 12} 70% 45%)`;
+        g.fillRect(0, 0, 64, 48);
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+      }
+      recorder.stop();
+      await stopped;
+      for (const track of stream.getTracks()) track.stop();
+      return [...new Uint8Array(await new Blob(chunks).arrayBuffer())];
+    }));
+    assert.deepEqual([...webm.subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3], 'EBML magic');
+    assert.ok(webm.subarray(0, 256).includes(Buffer.from([0x42, 0x82, 0x84, ...Buffer.from('webm')])), 'DocType webm');
+    await aComposer.locator('input[type="file"]').setInputFiles([{ name: 'Rundgang.webm', mimeType: 'video/webm', buffer: webm }]);
+    await aComposer.locator('ul.uploads > li.upload.upload-done').waitFor();
+    const videoText = `Rundgang durch Halle 3 ${RUN_ID}`;
+    await aComposer.locator('textarea').fill(videoText);
+    await aComposer.locator('textarea').press('Enter');
+    const bVideo = messageWith(b, videoText);
+    const videoCard = bVideo.locator('.att-card').filter({ hasText: 'Rundgang.webm' });
+    await videoCard.waitFor();
+    assert.match(await videoCard.locator('.att-meta').textContent(), /^WEBM · \d+(\.\d)? (bytes|KB)$/);
+    const videoHistory = await nodeApi(bernd.token, 'GET', `/conversations/${group.id}/messages?limit=5`);
+    const videoAtt = videoHistory.messages.flatMap((msg) => msg.attachments).find((f) => f.name === 'Rundgang.webm');
+    assert.equal(videoAtt.content_type, 'video/webm', 'sniffed as WebM');
+    const videoFetches = () => requests.filter((r) => new URL(r.url).pathname === `/api/v1/attachments/${videoAtt.id}`).length;
+    assert.equal(await bVideo.locator('video').count(), 0, 'no player before "Play"');
+    assert.equal(videoFetches(), 0, 'the video is not fetched before "Play"');
+    await bVideo.getByRole('button', { name: 'Play video Rundgang.webm' }).click();
+    const video = bVideo.locator('video[controls][src^="blob:"]');
+    await video.waitFor();
+    const shown = await video.evaluate((el) => new Promise((resolve) => {
+      const report = () => resolve({
+        readyState: el.readyState,
+        width: el.videoWidth,
+        height: el.videoHeight,
+        error: el.error && el.error.code,
+        label: el.getAttribute('aria-label'),
+        focused: document.activeElement === el,
+      });
+      if (el.readyState >= 1) report();
+      else {
+        el.addEventListener('loadedmetadata', report, { once: true });
+        el.addEventListener('error', report, { once: true });
+      }
+    }));
+    assert.deepEqual(shown, { readyState: shown.readyState, width: 64, height: 48, error: null, label: 'Rundgang.webm', focused: true }, 'the video loaded from its object URL');
+    assert.ok(shown.readyState >= 1, `readyState ${shown.readyState}`);
+    console.log(`  info: WebM of ${webm.length} bytes recorded in the page; the player reached readyState ${shown.readyState} (${shown.width}×${shown.height})`);
+    assert.match(await video.getAttribute('src'), new RegExp(`^blob:${shared.base}/`), 'a same-origin object URL');
+    assert.equal(videoFetches(), 1, 'fetched once, on "Play"');
+    assert.equal(await b.locator('.pane-conv .view-error').textContent(), '', 'no error shown');
+    await video.evaluate((el) => el.pause());
 
     // --- bernd drops a file and pastes an image, sends without text -----------------------------
     const bComposer = composerOf(b);

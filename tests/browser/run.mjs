@@ -32,6 +32,7 @@ import { registerMembersTest } from './members.mjs';
 import { registerA11yTest } from './a11y.mjs';
 import { registerSearchTest } from './search.mjs';
 import { registerAttachmentsTest } from './attachments.mjs';
+import { registerSearchFiltersTest } from './search-filters.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -715,6 +716,7 @@ test('11 the service worker caches every module the app loads', async () => {
 
 registerSearchTest(test, helpers);
 registerAttachmentsTest(test, helpers);
+registerSearchFiltersTest(test, helpers);
 
 // ---------------------------------------------------------------------------
 // Runner

@@ -5,9 +5,10 @@
 // words in <mark>s and an HTML payload as text; choosing a hit opens the
 // conversation with that message in view and focused, a thread reply in
 // its thread panel, even when neither is on the first page loaded; the
-// filters (this conversation, date order) and "More results" work; the
-// strings follow a switch to English. claudia, not a member, finds nothing.
-// bernd, on a phone, gets the search full screen.
+// conversation filter (set by "search in this conversation"), date order
+// and "More results" work; the strings follow a switch to English. claudia,
+// not a member, finds nothing. bernd, on a phone, gets the search full
+// screen. The other filters are test 14 (search-filters.mjs).
 
 import assert from 'node:assert/strict';
 
@@ -87,7 +88,12 @@ export function registerSearchTest(test, x) {
     assert.equal(await page.locator('#search-title').textContent(), 'Suche');
     assert.equal(await page.locator('.pane-list').getAttribute('aria-labelledby'), 'search-title');
     assert.equal(await page.locator('#list-title').isVisible(), false, 'the search replaces the conversation list');
-    assert.equal(await page.locator('#search-scope').count(), 0, 'no "only in" filter without an open conversation');
+    const toggle = page.locator('#search-filter-toggle');
+    const convSelect = page.getByLabel('Unterhaltung', { exact: true });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false', 'the filters start closed');
+    assert.equal(await convSelect.isVisible(), false);
+    assert.equal(await convSelect.inputValue(), '', 'all conversations');
+    assert.equal(await page.locator('#search-conv option', { hasText: '(geöffnet)' }).count(), 0, 'no open conversation to offer');
 
     // Typing (debounced) searches: "Haus" finds "Häuser", marked.
     await input.fill('Haus');
@@ -172,15 +178,21 @@ export function registerSearchTest(test, x) {
     await page.locator('aside.thread-panel').getByRole('button', { name: 'Thread schließen' }).click();
     await page.getByRole('button', { name: 'In dieser Unterhaltung suchen' }).click();
     await view.waitFor();
-    const scope = page.getByLabel(`Nur in ${groupName}`);
-    assert.ok(await scope.isChecked(), 'started from the conversation: only in it');
+    // Started from the conversation: only in it, as the line beside "Filter" says.
+    assert.equal(await page.locator('#search-filter-summary').textContent(), `in ${groupName}`);
+    assert.equal(await toggle.textContent(), 'Filter1, 1 aktiv');
     await input.fill('Haus');
     await hit(haus.id).waitFor();
     await status.filter({ hasText: /^2 Treffer$/ }).waitFor();
     assert.equal(await hit(elsewhere.id).count(), 0, 'the other group is left out');
-    await scope.uncheck();
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    assert.equal(await convSelect.inputValue(), String(group.id));
+    assert.equal(await page.locator('#search-conv option:checked').textContent(), `${groupName} (geöffnet)`, 'the open conversation is offered first');
+    assert.equal(await page.locator('#search-filter-summary').isVisible(), false, 'no summary while the filters are shown');
+    await convSelect.selectOption('');
     await hit(elsewhere.id).waitFor();
-    await scope.check();
+    await convSelect.selectOption(String(group.id));
     await hit(elsewhere.id).waitFor({ state: 'detached' });
 
     await page.getByLabel('Sortierung').selectOption('date');
@@ -217,10 +229,18 @@ export function registerSearchTest(test, x) {
     assert.equal(await page.getByLabel('Sort by').inputValue(), 'date');
     assert.equal(await page.getByRole('option', { name: 'Relevance' }).count(), 1);
     assert.equal(await page.getByRole('button', { name: 'Close search' }).count(), 1);
-    // No conversation is open now: the filter is gone, the first page is fetched again.
+    // The conversation was chosen in the list this time: it stays a filter
+    // although no conversation is open now, and so do the hits.
+    assert.equal(await page.getByLabel('Conversation', { exact: true }).inputValue(), String(group.id));
+    assert.equal(await page.locator('#search-conv option:checked').textContent(), groupName);
+    await status.filter({ hasText: new RegExp(`^${FILLERS} results$`) }).waitFor();
+    // "Reset filters": all conversations, the first page is fetched again.
+    await page.getByRole('button', { name: 'Reset filters' }).click();
     await status.filter({ hasText: /^More than 20 results$/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'More results' }).count(), 1);
-    assert.equal(await page.locator('#search-scope').count(), 0);
+    assert.equal(await page.getByLabel('Conversation', { exact: true }).inputValue(), '');
+    assert.equal(await page.getByLabel('Sort by').inputValue(), 'date', 'the sort order is not a filter: it stays');
+    assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'search-filter-toggle', 'focus moves to "Filter" when "Reset" goes');
     await input.fill('Sitzung');
     await input.press('Enter');
     await status.filter({ hasText: /^1 result$/ }).waitFor();
@@ -271,6 +291,7 @@ export function registerSearchTest(test, x) {
     await bView.waitFor();
     await b.waitForFunction((id) => document.activeElement && document.activeElement.dataset.id === String(id) && document.activeElement.matches('a.search-hit'), reply.id);
     // A hit that is loaded already (the newest message) is shown and focused too.
+    await b.getByRole('button', { name: /^Filter/ }).click();
     await b.getByLabel('Sort by').selectOption('date');
     await b.locator('#search-input').fill('Pegelstand');
     const newestHit = b.locator(`.search-results a.search-hit[data-id="${newest.id}"]`);

@@ -287,10 +287,13 @@ export async function attachmentBlob(id, { thumbnail = false } = {}) {
 
 /**
  * GET /search → SearchResponse {hits: [{message, snippet: [{text, hit}]}], has_more}.
- * opts: {q, conversationId, from, since, until, sort ('relevance'|'date'), limit, offset}
+ * opts: {q, conversationId, from (sender's user id), since, until (RFC 3339),
+ * hasFile (only messages with files), sort ('relevance'|'date'), limit, offset}
  */
-export function search({ q, conversationId, from, since, until, sort, limit, offset } = {}) {
-  return request('GET', '/search', { query: { q, conversation_id: conversationId, from, since, until, sort, limit, offset } });
+export function search({ q, conversationId, from, since, until, hasFile, sort, limit, offset } = {}) {
+  return request('GET', '/search', {
+    query: { q, conversation_id: conversationId, from, since, until, has_file: hasFile ? 'true' : undefined, sort, limit, offset },
+  });
 }
 
 /** GET /messages/{id} → Message. */

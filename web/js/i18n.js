@@ -133,6 +133,13 @@ export function formatDay(iso, short = false) {
   return fmt('dayLong', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(d);
 }
 
+/** A calendar date: "03.03.2025" (German), "03/03/2025" (en-GB). */
+export function formatDate(date) {
+  const d = new Date(date);
+  if (Number.isNaN(d.getTime())) return '';
+  return fmt('date', { day: '2-digit', month: '2-digit', year: 'numeric' }).format(d);
+}
+
 /** Date and time, e.g. for sessions and tooltips. */
 export function formatDateTime(iso) {
   const d = new Date(iso);

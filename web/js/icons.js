@@ -24,6 +24,9 @@ const ICONS = {
   back: [['path', { d: 'M19 12H5 M11 6l-6 6 6 6' }]],
   'arrow-up': [['path', { d: 'M12 19V5 M6 11l6-6 6 6' }]],
   'arrow-down': [['path', { d: 'M12 5v14 M6 13l6 6 6-6' }]],
+  'chevron-down': [['path', { d: 'M6 9l6 6 6-6' }]],
+  'chevron-up': [['path', { d: 'M6 15l6-6 6 6' }]],
+  filter: [['path', { d: 'M4 5h16l-6.5 7.5V19l-3 1.5v-8z' }]],
   close: [['path', { d: 'M6 6l12 12 M18 6L6 18' }]],
   check: [['path', { d: 'M5 12.5l4.5 4.5L19 7.5' }]],
   smile: [

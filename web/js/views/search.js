@@ -1,23 +1,26 @@
 // Message search (GET /api/v1/search), shown in the list pane in place of
 // the conversation list; on phones the list pane, and with it the search,
 // fills the screen (style.css). A labelled search field (Enter, or a pause
-// in typing from two characters on, searches), two filters (only in the
-// conversation that was open, sort by relevance or date) and the hits:
-// conversation, sender, date and time, and the server's snippet with the
-// matching words in <mark>s. Snippets are built as text nodes: nothing the
-// server sends is parsed as HTML. "More results" fetches the next page
-// (offset). Choosing a hit opens /c/<conversation>?m=<message>, where the
-// conversation view shows the message in context (reveal.js).
+// in typing from two characters on, searches), the filters behind a
+// "Filter" button (search-filters.js: conversation, sender, date range,
+// with files, sort by relevance or date; a change searches again) and the
+// hits: conversation, sender, date and time, and the server's snippet with
+// the matching words in <mark>s. Snippets are built as text nodes: nothing
+// the server sends is parsed as HTML. "More results" fetches the next page
+// (offset) of the same search, filters included. Choosing a hit opens
+// /c/<conversation>?m=<message>, where the conversation view shows the
+// message in context (reveal.js).
 //
-// The query and the hits stay while the search is closed, so it reopens
-// where the reader left it; a logout drops the whole list pane.
+// The query, the filters and the hits stay while the search is closed, so
+// it reopens where the reader left it; a logout drops the whole list pane.
 
 import * as api from '../api.js';
 import { h, debounce } from '../dom.js';
 import { icon } from '../icons.js';
 import { t, tn, errorText, formatDateTime } from '../i18n.js';
 import { plainPreview } from '../markdown.js';
-import { state, conversationTitle, ensureUsers, userName } from '../state.js';
+import { ensureUsers, userName } from '../state.js';
+import { SearchFilters } from './search-filters.js';
 
 /** Hits per request. */
 const PAGE = 20;
@@ -38,13 +41,11 @@ export class SearchPanel {
     this.ctx = ctx;
     this.isOpen = false;
     this.query = ''; // the text in the field
-    this.sort = 'relevance'; // relevance | date
-    this.scopeId = null; // the conversation "only in" refers to (the open one)
-    this.scoped = false;
+    this.filters = new SearchFilters({ onChange: () => this.rerun() });
     this.searched = null; // the parameters the hits are for
     this.hits = [];
     this.hasMore = false;
-    this.phase = 'idle'; // idle | loading | more | done | error
+    this.phase = 'idle'; // idle | loading | more | done | error | invalid (date range)
     this.error = null;
     this.seq = 0; // bumped per request: late answers are dropped
     this.chosen = null; // message id of the hit opened last
@@ -55,14 +56,11 @@ export class SearchPanel {
   }
 
   /**
-   * Show the search. `conversationId`: the open conversation (offered as a
-   * filter); `scoped`: tick that filter.
+   * Show the search. `conversationId`: the open conversation (offered first
+   * as a filter); `scoped`: search only in it.
    */
   open({ conversationId = null, scoped = false } = {}) {
-    const changed = conversationId !== this.scopeId;
-    this.scopeId = conversationId;
-    if (scoped) this.scoped = conversationId !== null;
-    else if (changed) this.scoped = false;
+    this.filters.setOpenConversation(conversationId, scoped);
     this.isOpen = true;
     this.el.hidden = false;
     this.render();
@@ -87,11 +85,7 @@ export class SearchPanel {
 
   /** The request for what the form says now. */
   params() {
-    return {
-      q: this.query.trim(),
-      conversationId: this.scoped && this.scopeId !== null ? this.scopeId : undefined,
-      sort: this.sort === 'date' ? 'date' : undefined,
-    };
+    return { q: this.query.trim(), ...this.filters.params() };
   }
 
   // --- rendering -------------------------------------------------------------
@@ -113,24 +107,7 @@ export class SearchPanel {
       'aria-describedby': 'search-hint',
       on: { input: () => this.onInput() },
     });
-    const scope = this.scopeId === null
-      ? null
-      : h('label', { class: 'choice' },
-        h('input', {
-          id: 'search-scope',
-          type: 'checkbox',
-          checked: this.scoped,
-          on: { change: (e) => { this.scoped = e.target.checked; this.rerun(); } },
-        }),
-        ' ',
-        h('span', { id: 'search-scope-name' }, t('search.onlyIn', { name: this.conversationName(this.scopeId) })));
-    const sort = h('select', {
-      id: 'search-sort',
-      class: 'input search-sort',
-      on: { change: (e) => { this.sort = e.target.value; this.rerun(); } },
-    },
-    h('option', { value: 'relevance', selected: this.sort === 'relevance' }, t('search.sortRelevance')),
-    h('option', { value: 'date', selected: this.sort === 'date' }, t('search.sortDate')));
+    const [filterBar, filterPanel] = this.filters.render();
 
     this.status = h('p', { id: 'search-status', class: 'search-status', role: 'status' });
     this.errorLine = h('p', { class: 'form-error search-error', role: 'alert' });
@@ -161,9 +138,8 @@ export class SearchPanel {
       h('div', { class: 'search-row' },
         this.input,
         h('button', { type: 'submit', class: 'icon-btn', 'aria-label': t('search.submit'), title: t('search.submit') }, icon('search'))),
-      h('div', { class: 'search-filters' },
-        scope,
-        h('span', { class: 'search-sort-field' }, h('label', { for: 'search-sort' }, t('search.sort')), sort))),
+      filterBar,
+      filterPanel),
       this.scroller,
     );
     this.renderResults();
@@ -179,11 +155,11 @@ export class SearchPanel {
     let status = '';
     if (this.phase === 'loading') status = t('search.searching');
     else if (this.phase === 'done' || this.phase === 'more') {
-      status = !n ? t('search.none') : this.hasMore ? tn('search.countMore', n) : tn('search.count', n);
+      status = !n ? t(this.filters.phrases().length ? 'search.noneFiltered' : 'search.none') : this.hasMore ? tn('search.countMore', n) : tn('search.count', n);
     }
     this.status.textContent = status;
     this.status.classList.toggle('search-empty', this.phase === 'done' && !n);
-    this.errorLine.textContent = this.phase === 'error' ? errorText(this.error) : '';
+    this.errorLine.textContent = this.phase === 'error' ? errorText(this.error) : this.phase === 'invalid' ? t('search.badRange') : '';
     this.hint.hidden = this.phase !== 'idle';
     const focusedId = this.list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     this.list.setAttribute('aria-busy', String(this.phase === 'loading'));
@@ -203,6 +179,7 @@ export class SearchPanel {
     const m = hit.message;
     const path = `/c/${m.conversation_id}?m=${m.id}`;
     const reply = m.thread_root_id !== null && m.thread_root_id !== undefined;
+    const files = (m.attachments || []).length;
     const parts = hit.snippet && hit.snippet.length ? hit.snippet : [{ text: plainPreview(m.text || '', 160), hit: false }];
     return h('li', null,
       h('a', {
@@ -217,16 +194,14 @@ export class SearchPanel {
         h('time', { class: 'hit-time muted', datetime: m.created_at }, formatDateTime(m.created_at))),
       h('span', { class: 'hit-meta' },
         h('span', { class: 'hit-sender' }, userName(m.sender_id)),
-        reply ? h('span', { class: 'tag' }, t('search.inThread')) : null),
+        reply ? h('span', { class: 'tag' }, t('search.inThread')) : null,
+        files ? h('span', { class: 'tag hit-files' }, icon('paperclip'), tn('search.files', files)) : null),
       // Text nodes and <mark>s only.
       h('span', { class: 'hit-snippet' }, parts.map((p) => (p.hit ? h('mark', null, p.text) : p.text)))));
   }
 
   conversationName(id) {
-    const s = state.summaries.get(id);
-    if (!s) return t('search.someConversation');
-    const title = conversationTitle(s.conversation, s);
-    return s.conversation.kind === 'channel' ? `# ${title}` : title;
+    return this.filters.conversationName(id);
   }
 
   currentNames() {
@@ -237,8 +212,7 @@ export class SearchPanel {
 
   /** The conversation list or the user cache changed: names may have arrived. */
   onListChange() {
-    const scopeName = this.el.querySelector('#search-scope-name');
-    if (scopeName) scopeName.textContent = t('search.onlyIn', { name: this.conversationName(this.scopeId) });
+    this.filters.onListChange();
     if (this.hits.length && this.currentNames() !== this.namesKey) this.renderResults();
   }
 
@@ -323,6 +297,15 @@ export class SearchPanel {
       this.reset();
       return;
     }
+    if (this.filters.badRange()) {
+      this.seq += 1;
+      this.searched = null;
+      this.hits = [];
+      this.hasMore = false;
+      this.phase = 'invalid';
+      this.renderResults();
+      return;
+    }
     const seq = ++this.seq;
     this.searched = params;
     this.phase = 'loading';
@@ -383,5 +366,6 @@ export class SearchPanel {
 }
 
 function sameParams(a, b) {
-  return a.q === b.q && a.conversationId === b.conversationId && a.sort === b.sort;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }
