@@ -96,7 +96,7 @@ function cspRecorder() {
 export function registerAttachmentsTest(test, x) {
   const { shared, newContext, newPage, loginThroughForm, listItem, openConversation, nodeApi, checkOrigins, ANNA, BERND, RANDOM_CHANNEL, RUN_ID, SCREENSHOT_DIR } = x;
 
-  test('13 attachments: upload, live thumbnail, viewer, downloads, SVG only as download, audio, video, drop, paste, errors, revoked URLs', async () => {
+  test('13 attachments: upload, live thumbnail, viewer, downloads, found by a German word form, SVG only as download, audio, video, drop, paste, errors, revoked URLs', async () => {
     const login = (user) => nodeApi(null, 'POST', '/auth/login', { login: user.username, password: 'kontor-demo', device_name: 'Test 13' });
     const annaS = await login(ANNA);
     const bernd = await login(BERND);
@@ -145,7 +145,7 @@ export function registerAttachmentsTest(test, x) {
     await aComposer.getByRole('button', { name: 'Remove Entwurf.txt' }).click();
     await uploads.filter({ hasText: 'Entwurf.txt' }).waitFor({ state: 'detached' });
     assert.equal(await uploads.count(), 2);
-    const text = `Lageplan und Notiz ${RUN_ID}`;
+    const text = `Lageplan der Häuser und Notiz ${RUN_ID}`;
     await aComposer.locator('textarea').fill(text);
     await aComposer.locator('textarea').press('Enter');
     await messageWith(a, text).locator('.att-thumb').waitFor();
@@ -197,6 +197,19 @@ export function registerAttachmentsTest(test, x) {
     assert.match(tab.url(), new RegExp(`^blob:${shared.base}/`));
     assert.equal((await tab.evaluate(() => document.body.innerText)).trim(), note.toString('utf8').trim());
     await tab.close();
+
+    // --- the photo's message is found by another form of a German word in it ----------
+    // "Haus" finds "Häuser"; the hit says it carries files and opens the message.
+    await b.keyboard.press('Control+k');
+    await b.locator('.search-view').waitFor();
+    await b.locator('#search-input').fill(`Haus ${RUN_ID}`);
+    const photoHit = b.locator('.search-results a.search-hit').filter({ hasText: RUN_ID });
+    await photoHit.first().waitFor();
+    assert.equal(await photoHit.count(), 1, 'exactly the photo message');
+    assert.match(await photoHit.textContent(), /Häuser/, 'the snippet shows the word as written');
+    assert.match(await photoHit.textContent(), /2 files?/i, 'the hit says it has files');
+    await b.keyboard.press('Escape');
+    await b.locator('.search-view').waitFor({ state: 'hidden' });
 
     // --- an SVG with scripts is a download card, nothing else; audio plays on demand ----------
     const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwn()"><script>window.__pwn()</script><foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="window.__pwn()"/></foreignObject></svg>`);
