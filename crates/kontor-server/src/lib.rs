@@ -81,30 +81,27 @@ pub enum ServerError {
 /// refuses our signature stops the start instead of the first upload.
 async fn open_blobs(config: &Config) -> Result<Arc<dyn BlobStore>, ServerError> {
     let files = config.files_path();
-    let blobs: Arc<dyn BlobStore> = match config.files.backend {
+    let (blobs, name): (Arc<dyn BlobStore>, String) = match config.files.backend {
         FilesBackend::Local => {
-            Arc::new(
-                LocalBlobs::open(&files).map_err(|source| ServerError::DataDir {
-                    path: files.clone(),
-                    source,
-                })?,
-            )
-        }
-        FilesBackend::S3 => {
-            let settings = &config.s3;
-            let staging = files.join("staging");
-            let s3 = S3Blobs::open(settings, &staging).map_err(|source| ServerError::Blobs {
-                bucket: settings.bucket.clone(),
+            let local = LocalBlobs::open(&files).map_err(|source| ServerError::DataDir {
+                path: files.clone(),
                 source,
             })?;
-            Arc::new(s3)
+            (Arc::new(local), files.display().to_string())
+        }
+        FilesBackend::S3 => {
+            let bucket = config.s3.bucket.clone();
+            let s3 = S3Blobs::open(&config.s3, &files.join("staging")).map_err(|source| {
+                ServerError::Blobs {
+                    bucket: bucket.clone(),
+                    source,
+                }
+            })?;
+            (Arc::new(s3), bucket)
         }
     };
     blobs.check().await.map_err(|source| ServerError::Blobs {
-        bucket: match config.files.backend {
-            FilesBackend::Local => files.display().to_string(),
-            FilesBackend::S3 => config.s3.bucket.clone(),
-        },
+        bucket: name,
         source,
     })?;
     Ok(blobs)

@@ -138,20 +138,16 @@ impl Metrics {
     }
 
     /// Count one answered request.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, route: RouteLabels, status: u16, seconds: f64) {
+        self.request_seconds.get_or_create(&route).observe(seconds);
+        let RouteLabels { method, route } = route;
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
+                method,
+                route,
                 status,
             })
             .inc();
-        self.request_seconds
-            .get_or_create(&RouteLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-            })
-            .observe(seconds);
     }
 
     /// Everything, in the Prometheus text format, gauges read now.
@@ -176,15 +172,16 @@ impl Metrics {
 /// Route layer: time every routed request and count it by route and status.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let labels = RouteLabels {
+        method: req.method().as_str().to_owned(),
+        route: req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned()),
+    };
     let response = next.run(req).await;
     state.metrics.observe(
-        &method,
-        &route,
+        labels,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

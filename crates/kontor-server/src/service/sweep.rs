@@ -11,7 +11,6 @@
 //! belongs to this database alone: content another installation stored
 //! there has no record here and would be removed.
 
-use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use kontor_core::model::Timestamp;
@@ -63,11 +62,10 @@ pub async fn sweep(
         .filter(|b| b.modified < orphans_before)
         .map(|b| b.key)
         .collect();
-    let mut orphans = HashSet::new();
+    let mut orphans = Vec::new();
     for chunk in old.chunks(SWEEP_BATCH) {
         orphans.extend(state.store.unreferenced_blobs(chunk.to_vec()).await?);
     }
-    let orphans: Vec<String> = orphans.into_iter().collect();
     delete_blobs(state, &orphans).await;
     report.orphans = orphans.len();
     Ok(report)

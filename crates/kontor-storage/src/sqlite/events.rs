@@ -3,9 +3,8 @@
 use bytes::Bytes;
 use kontor_core::ids::*;
 use kontor_core::limits::MAX_RESUME_EVENTS;
-use rusqlite::{Connection, params};
-
 use kontor_core::model::Timestamp;
+use rusqlite::{Connection, params};
 
 use super::writer::Unit;
 use crate::{Resume, StoreResult, StoredEvent};

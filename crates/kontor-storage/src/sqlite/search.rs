@@ -156,7 +156,10 @@ pub fn search(
     };
     let mut expand = Vec::with_capacity(parsed.words.len());
     for word in &parsed.words {
-        expand.push(!is_common(conn, &within(word.fts5(false)))?);
+        let exact = word.fts5(false);
+        // Short words without a compound tail have nothing to expand.
+        let expandable = word.fts5(true) != exact;
+        expand.push(expandable && !is_common(conn, &within(exact))?);
     }
     let fts = within(parsed.fts5_expanding(|i| expand[i]));
     let mut stmt = conn.prepare_cached(&sql)?;
