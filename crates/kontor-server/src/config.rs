@@ -20,6 +20,10 @@ pub struct Config {
     pub server: ServerConfig,
     /// Where data lives.
     pub storage: StorageConfig,
+    /// The database: embedded SQLite, or a shared PostgreSQL.
+    pub database: DatabaseConfig,
+    /// Real-time fan-out between nodes.
+    pub events: EventsConfig,
     /// Attachments: where they live, sizes and quotas.
     pub files: FilesConfig,
     /// The S3-compatible bucket, when `files.backend = "s3"`.
@@ -156,6 +160,76 @@ impl Default for ServerConfig {
             public_url: None,
             shutdown_grace_seconds: 10,
             trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The database. Empty `url`: SQLite at `<data_dir>/kontor.db`, one node.
+/// `postgres://user:password@host/db`: PostgreSQL, shared by every node.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// The PostgreSQL connection URL (TLS with `?sslmode=require`).
+    pub url: String,
+}
+
+impl DatabaseConfig {
+    /// Whether a PostgreSQL URL is configured.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+}
+
+/// The URL with any password replaced, for logs and Debug output.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// How nodes tell each other about commits and typing. Empty `nats_url`:
+/// one node, nothing to tell. Needs PostgreSQL.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// The NATS server, e.g. `nats://127.0.0.1:4222` (credentials in the
+    /// URL as `nats://user:password@host:port`).
+    pub nats_url: String,
+    /// Subject prefix, so several installations can share one NATS.
+    pub nats_subject_prefix: String,
+}
+
+impl std::fmt::Debug for EventsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsConfig")
+            .field("nats_url", &redact_url(&self.nats_url))
+            .field("nats_subject_prefix", &self.nats_subject_prefix)
+            .finish()
+    }
+}
+
+impl EventsConfig {
+    /// The subject prefix, `kontor` unless configured.
+    pub fn prefix(&self) -> &str {
+        if self.nats_subject_prefix.is_empty() {
+            "kontor"
+        } else {
+            &self.nats_subject_prefix
         }
     }
 }
@@ -320,6 +394,20 @@ mod tests {
             !printed.contains("hunter2") && !printed.contains("hunter3"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn database_passwords_are_never_printed() {
+        assert_eq!(
+            redact_url("postgres://kontor:s3cret@db:5432/kontor"),
+            "postgres://kontor:<redacted>@db:5432/kontor"
+        );
+        assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        let c = DatabaseConfig {
+            url: "postgres://kontor:s3cret@db/kontor".into(),
+        };
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert!(c.is_postgres());
     }
 
     #[test]

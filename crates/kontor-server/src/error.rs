@@ -174,7 +174,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => ApiError::Domain(d),
-            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            StoreError::Unavailable(m) | StoreError::Contended(m) => ApiError::Unavailable(m),
             StoreError::Internal(m) => ApiError::Internal(m),
         }
     }

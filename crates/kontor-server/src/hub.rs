@@ -170,6 +170,10 @@ impl HubState {
 #[derive(Clone)]
 pub struct Hub {
     state: Arc<Mutex<HubState>>,
+    /// The last position processed, for those waiting for the hub to
+    /// catch up with the shared log (a client resuming on this node from a
+    /// position another node delivered).
+    position: Arc<tokio::sync::watch::Sender<EventSeq>>,
 }
 
 /// A registered connection. Dropping it unregisters.
@@ -205,6 +209,8 @@ pub struct HubSink {
     pub tx: mpsc::UnboundedSender<Vec<CommittedEvent>>,
     /// `kontor_events_total`.
     pub events: prometheus_client::metrics::counter::Counter,
+    /// The other nodes, once the link to them is up (several nodes only).
+    pub peers: Arc<std::sync::OnceLock<Arc<crate::cluster::Cluster>>>,
 }
 
 impl EventSink for HubSink {
@@ -212,6 +218,12 @@ impl EventSink for HubSink {
         self.events.inc_by(events.len() as u64);
         // The hub task only stops at shutdown, when nobody listens anymore.
         let _ = self.tx.send(events);
+    }
+
+    fn local_commit(&self) {
+        if let Some(peers) = self.peers.get() {
+            peers.committed();
+        }
     }
 }
 
@@ -228,6 +240,7 @@ impl Hub {
                 members,
                 ..HubState::default()
             })),
+            position: Arc::new(tokio::sync::watch::Sender::new(at)),
         }
     }
 
@@ -240,10 +253,14 @@ impl Hub {
     /// Process committed batches until the writer side closes.
     pub async fn run(self, mut rx: mpsc::UnboundedReceiver<Vec<CommittedEvent>>) {
         while let Some(batch) = rx.recv().await {
-            let mut st = self.lock();
-            for ev in batch {
-                st.apply(ev);
-            }
+            let processed = {
+                let mut st = self.lock();
+                for ev in batch {
+                    st.apply(ev);
+                }
+                st.processed
+            };
+            self.position.send_replace(processed);
         }
     }
 
@@ -318,6 +335,16 @@ impl Hub {
     /// Open sockets.
     pub fn connection_count(&self) -> usize {
         self.lock().connections
+    }
+
+    /// Wait until the hub has processed position `seq`, at most `limit`;
+    /// returns whether it has.
+    pub async fn caught_up(&self, seq: EventSeq, limit: std::time::Duration) -> bool {
+        let mut rx = self.position.subscribe();
+        matches!(
+            tokio::time::timeout(limit, rx.wait_for(|p| *p >= seq)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// The last event position the hub has delivered.

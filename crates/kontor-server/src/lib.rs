@@ -8,6 +8,8 @@
 //! - [`service`]: one module per area; what handlers, the admin commands
 //!   and the demo seeder call.
 //! - [`hub`]: who is connected and fan-out of committed events.
+//! - [`cluster`]: several nodes on PostgreSQL: commit and typing notices
+//!   over NATS.
 //! - [`auth`]: passwords, tokens, login limiter, the auth extractor.
 //! - [`encoder`]: events to JSON frames (shapes in `kontor_wire`); [`error`]: the API error; [`extract`]:
 //!   extractors answering in that error format; [`config`], [`state`].
@@ -19,6 +21,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod encoder;
@@ -39,6 +42,7 @@ use std::time::Duration;
 
 use kontor_storage::StoreError;
 use kontor_storage::blobs::{BlobStore, LocalBlobs, S3Blobs};
+use kontor_storage::postgres::PgStore;
 use kontor_storage::sqlite::{SqliteStore, WriterThread};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -72,6 +76,12 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The configuration asks for something that cannot work.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// NATS cannot be reached.
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
     /// Serving failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -110,8 +120,39 @@ async fn open_blobs(config: &Config) -> Result<Arc<dyn BlobStore>, ServerError> 
 /// A running Kontor instance: storage open, hub running, not yet listening.
 pub struct Server {
     state: AppState,
-    writer: WriterThread,
+    /// The SQLite writer thread (none on PostgreSQL).
+    writer: Option<WriterThread>,
     hub_task: JoinHandle<()>,
+}
+
+/// Open the configured database; events it commits go to `sink`.
+async fn open_store(
+    config: &Config,
+    sink: Arc<HubSink>,
+) -> Result<(Arc<dyn kontor_storage::Storage>, Option<WriterThread>), ServerError> {
+    if config.database.is_postgres() {
+        let store = PgStore::open(&config.database.url, Arc::new(JsonEventEncoder), sink).await?;
+        return Ok((Arc::new(store), None));
+    }
+    if !config.database.url.is_empty() {
+        return Err(ServerError::Config(
+            "database.url must be empty (SQLite in the data directory) or postgres://…".into(),
+        ));
+    }
+    if !config.events.nats_url.is_empty() {
+        return Err(ServerError::Config(
+            "events.nats_url is for several nodes, which share a PostgreSQL database \
+             (database.url = \"postgres://…\"); SQLite serves one node"
+                .into(),
+        ));
+    }
+    let path = config.database_path();
+    let (store, writer) = tokio::task::spawn_blocking(move || {
+        SqliteStore::open(&path, Arc::new(JsonEventEncoder), sink)
+    })
+    .await
+    .map_err(|e| StoreError::Internal(format!("open task: {e}")))??;
+    Ok((Arc::new(store), Some(writer)))
 }
 
 impl Server {
@@ -134,25 +175,25 @@ impl Server {
         let blobs = open_blobs(&config).await?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let metrics = Arc::new(Metrics::new());
-        let sink_events = metrics.events.clone();
-        let path = config.database_path();
-        let (store, writer) = tokio::task::spawn_blocking(move || {
-            SqliteStore::open(
-                &path,
-                Arc::new(JsonEventEncoder),
-                Arc::new(HubSink {
-                    tx: events_tx,
-                    events: sink_events,
-                }),
-            )
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("open task: {e}")))??;
-        let store: Arc<dyn kontor_storage::Storage> = Arc::new(store);
+        let peers = Arc::new(std::sync::OnceLock::new());
+        let sink = Arc::new(HubSink {
+            tx: events_tx,
+            events: metrics.events.clone(),
+            peers: Arc::clone(&peers),
+        });
+        let (store, writer) = open_store(&config, sink).await?;
         let (at, memberships) = store.membership_snapshot().await?;
         let hub = Hub::new(at, memberships);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
-        let state = AppState::new(store, blobs, hub, config, clock, metrics);
+        let cluster = if config.events.nats_url.is_empty() {
+            None
+        } else {
+            let cluster =
+                cluster::Cluster::connect(&config.events, Arc::clone(&store), hub.clone()).await?;
+            let _ = peers.set(Arc::clone(&cluster));
+            Some(cluster)
+        };
+        let state = AppState::new(store, blobs, hub, config, clock, metrics, cluster);
         Ok(Server {
             state,
             writer,
@@ -224,6 +265,10 @@ impl Server {
         // still held by finishing tasks release it shortly. Every batch it
         // acknowledged is already durable, so a straggler holding a handle
         // past the grace period costs nothing but the wait, which we bound.
+        let Some(writer) = writer else {
+            hub_task.abort();
+            return;
+        };
         let joined =
             tokio::time::timeout(grace, tokio::task::spawn_blocking(move || writer.join())).await;
         if joined.is_err() {

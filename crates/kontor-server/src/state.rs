@@ -65,6 +65,8 @@ pub struct Inner {
     pub hashing: Semaphore,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
+    /// The other nodes (several nodes on PostgreSQL and NATS only).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Cheap-to-clone handle on [`Inner`].
@@ -87,6 +89,7 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
@@ -98,6 +101,7 @@ impl AppState {
             login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
             hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
             metrics,
+            cluster,
         }))
     }
 

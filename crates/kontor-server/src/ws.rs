@@ -48,6 +48,9 @@ use kontor_wire::{EventFrame, WireEvent, encode_frame};
 
 /// How often the server pings.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
+/// Longest a resuming client waits for this node to catch up with the
+/// position it names (see `catch_up`).
+pub const RESUME_CATCH_UP: Duration = Duration::from_secs(2);
 /// Silence after which a connection is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Time allowed for the first-frame authentication.
@@ -181,6 +184,9 @@ async fn connection(
             }
         },
     };
+    if let Some(after) = after {
+        catch_up(&state, after).await;
+    }
     let Some(mut sub) = state.hub.subscribe(auth.user.id, auth.session.id) else {
         send(&mut socket, close(1012, "server_restart")).await;
         return;
@@ -299,6 +305,25 @@ async fn session_alive(state: &AppState, auth: &Authenticated) -> bool {
     match state.store.list_sessions(auth.user.id).await {
         Ok(sessions) => sessions.iter().any(|s| s.id == auth.session.id),
         Err(_) => true,
+    }
+}
+
+/// With several nodes, a client may resume here from a position another
+/// node delivered before this node's hub has read that far. Live delivery
+/// would then repeat what the client has seen, so let the hub catch up
+/// first (it is normally milliseconds behind).
+async fn catch_up(state: &AppState, after: EventSeq) {
+    if after <= state.hub.position() {
+        return;
+    }
+    match state.store.head().await {
+        Ok(head) if head >= after => {
+            state.store.wake();
+            if !state.hub.caught_up(after, RESUME_CATCH_UP).await {
+                tracing::warn!(after = after.0, "hub did not catch up before resume");
+            }
+        }
+        _ => {}
     }
 }
 

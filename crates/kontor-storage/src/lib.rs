@@ -9,6 +9,9 @@
 //! - [`commands`]: the inputs and outputs of those operations.
 //! - [`sqlite`]: the embedded implementation: a group-commit writer thread,
 //!   a pool of read connections, embedded migrations and the queries.
+//! - [`postgres`]: the shared-database implementation for several nodes:
+//!   one transaction per write, commit-ordered event positions, and a tail
+//!   that hands every node's committed events to the sink.
 //!
 //! Events: every write that changes what a client sees appends an
 //! [`kontor_core::event::Event`] to the event log in the same transaction.
@@ -21,6 +24,8 @@
 
 pub mod blobs;
 pub mod commands;
+pub mod migrate;
+pub mod postgres;
 pub mod search;
 pub mod sqlite;
 
@@ -43,6 +48,11 @@ pub enum StoreError {
     /// The database cannot be reached or is shutting down; try again later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// Two concurrent transactions collided (PostgreSQL: a serialization
+    /// failure, a deadlock, or a check-then-insert race). The store runs
+    /// the write again; this only escapes as "try again".
+    #[error("write collided with another: {0}")]
+    Contended(String),
     /// Anything else: a bug or a damaged database. Logged, never shown.
     #[error("storage failure: {0}")]
     Internal(String),
@@ -95,6 +105,10 @@ pub struct CommittedEvent {
 pub trait EventSink: Send + Sync + 'static {
     /// Deliver one commit's events, in order.
     fn committed(&self, events: Vec<CommittedEvent>);
+    /// A transaction of this node committed events (called by stores that
+    /// several nodes share, before those events reach [`Self::committed`]):
+    /// the place to tell the other nodes to look.
+    fn local_commit(&self) {}
 }
 
 /// A stored event as replayed to a reconnecting client.
@@ -139,6 +153,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Queue and pool figures right now, without touching the database.
     fn stats(&self) -> StorageStats;
+    /// Another node committed events: deliver them to the sink now rather
+    /// than at the next poll. A single-node store has nothing to do.
+    fn wake(&self) {}
 
     // --- organisations and accounts ---
 

@@ -35,7 +35,7 @@ async fn find_org(server: &Server, name: Option<&str>) -> anyhow::Result<Org> {
 
 /// Rebuild the search index batch by batch, showing progress on stderr
 /// (drawn only on a terminal) and the result on stdout.
-async fn reindex(server: &Server) -> anyhow::Result<()> {
+pub async fn reindex(server: &Server) -> anyhow::Result<()> {
     let state = server.state();
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
@@ -63,6 +63,9 @@ async fn reindex(server: &Server) -> anyhow::Result<()> {
 /// Run an admin command.
 pub async fn run(args: ConfigArgs, command: AdminCommand) -> anyhow::Result<()> {
     let config = load_config(&args, None)?;
+    if let AdminCommand::Migrate { from, to, force } = command {
+        return crate::migrate::run(config, &from, &to, force).await;
+    }
     let server = Server::open(config).await?;
     let result = run_on(&server, command).await;
     server.close().await;
@@ -115,6 +118,7 @@ async fn run_on(server: &Server, command: AdminCommand) -> anyhow::Result<()> {
             println!("password of {} changed; all sessions ended", user.username);
         }
         AdminCommand::Reindex => reindex(server).await?,
+        AdminCommand::Migrate { .. } => bail!("migrate runs without an open server"),
         AdminCommand::ListUsers { org } => {
             let orgs = match org {
                 Some(n) => vec![find_org(server, Some(&n)).await?],

@@ -150,6 +150,21 @@ pub enum AdminCommand {
     /// progress bar. Safe while a server runs: it indexes in batches, and
     /// the server indexes its own new messages meanwhile.
     Reindex,
+    /// Copy this installation (SQLite and local files) into PostgreSQL and
+    /// the configured file store, verify row counts and checksums, and
+    /// rebuild the search index there. Stop the server first. The target
+    /// must be empty unless --force is given.
+    Migrate {
+        /// The data directory of the SQLite installation.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The PostgreSQL URL to copy into, e.g. postgres://kontor@db/kontor.
+        #[arg(long)]
+        to: String,
+        /// Empty a target that already holds data, then copy.
+        #[arg(long)]
+        force: bool,
+    },
     /// List users.
     ListUsers {
         /// Organisation name (default: all).

@@ -8,6 +8,7 @@
 mod admin;
 mod cli;
 mod client;
+mod migrate;
 mod run;
 
 use clap::Parser;

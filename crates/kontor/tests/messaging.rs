@@ -279,6 +279,16 @@ async fn deleted_and_edited_text_is_gone_from_storage_and_event_log() {
         "{all}"
     );
     let dir = srv.stop().await;
+    if let Some(url) = common::database::database_url_for(dir.path()) {
+        for needle in ["geheimnis-alpha-123", "entwurf-beta-456"] {
+            assert_eq!(
+                common::database::rows_containing(&url, needle),
+                0,
+                "old text {needle} still in a PostgreSQL table"
+            );
+        }
+        return;
+    }
     let db = std::fs::read(dir.path().join("kontor.db")).expect("db");
     let wal = std::fs::read(dir.path().join("kontor.db-wal")).unwrap_or_default();
     for needle in [&b"geheimnis-alpha-123"[..], b"entwurf-beta-456"] {

@@ -170,6 +170,9 @@ pub async fn update(
 /// stored. Non-members get the same not-found as for any other access.
 pub fn typing(state: &AppState, actor: Actor, id: ConversationId) -> ApiResult<()> {
     if state.hub.typing(id, actor.user_id) {
+        if let Some(cluster) = &state.cluster {
+            cluster.typing(id, actor.user_id);
+        }
         Ok(())
     } else {
         Err(DomainError::NotFound("conversation").into())

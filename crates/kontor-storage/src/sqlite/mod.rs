@@ -15,7 +15,7 @@ mod conversations;
 mod events;
 mod messages;
 mod readers;
-mod rows;
+pub(crate) mod rows;
 mod search;
 mod writer;
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod backend;
+pub mod database;
 pub use backend::Backend;
 
 use std::time::Duration;
@@ -62,6 +63,9 @@ impl TestServer {
         let mut config = Config::default();
         config.storage.data_dir = dir.path().to_owned();
         config.server.shutdown_grace_seconds = 2;
+        if let Some(url) = database::database_url_for(dir.path()) {
+            config.database.url = url;
+        }
         configure(&mut config);
         let server = Server::open(config).await.expect("server opens");
         let state = server.state().clone();

@@ -12,13 +12,34 @@ pub fn kontor() -> Command {
     cmd.env_remove("KONTOR_CONFIG")
         .env_remove("KONTOR_URL")
         .env_remove("KONTOR_SESSION_FILE")
+        .env_remove("KONTOR_DATABASE__URL")
+        .env_remove("KONTOR_EVENTS__NATS_URL")
         .env("KONTOR_LOG", "warn");
     cmd
 }
 
-/// Run `kontor args…` to completion, feeding `stdin`.
+/// The binary, pointed at the test database of `data_dir` when the run
+/// is on PostgreSQL (see `database`).
+pub fn kontor_for(data_dir: &Path) -> Command {
+    let mut cmd = kontor();
+    if let Some(url) = super::database::database_url_for(data_dir) {
+        cmd.env("KONTOR_DATABASE__URL", url);
+    }
+    cmd
+}
+
+/// Run `kontor args…` to completion, feeding `stdin`. An argument after
+/// `--data-dir` picks the test database too.
 pub fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = kontor()
+    let data_dir = args
+        .iter()
+        .position(|a| *a == "--data-dir")
+        .and_then(|i| args.get(i + 1));
+    let mut cmd = match data_dir {
+        Some(dir) => kontor_for(Path::new(dir)),
+        None => kontor(),
+    };
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -55,7 +76,13 @@ impl ServerProcess {
     /// Start `kontor <subcommand> --data-dir dir --listen 127.0.0.1:0` and
     /// wait for its "listening" line.
     pub fn start(subcommand: &str, dir: &Path) -> ServerProcess {
-        let mut child = kontor()
+        ServerProcess::start_command(kontor_for(dir), subcommand, dir)
+    }
+
+    /// [`ServerProcess::start`] with a prepared command (extra settings in
+    /// its environment).
+    pub fn start_command(mut cmd: Command, subcommand: &str, dir: &Path) -> ServerProcess {
+        let mut child = cmd
             .arg(subcommand)
             .arg("--data-dir")
             .arg(dir)

@@ -1,0 +1,622 @@
+//! Conversations and their members.
+//!
+//! Every write on an existing conversation first takes its row lock
+//! ([`lock`]), so membership, roles and settings cannot change under a
+//! decision made from them; events are appended only after that lock.
+
+use std::collections::{HashMap, HashSet};
+
+use kontor_core::DomainError;
+use kontor_core::event::Event;
+use kontor_core::ids::*;
+use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS, MAX_MEMBERS_PER_REQUEST};
+use kontor_core::model::*;
+use kontor_core::policy::{Action, authorize};
+use sqlx::{PgConnection, Row};
+
+use super::accounts::count_users_in_org;
+use super::rows::{self, CONV_COLS, MESSAGE_COLS};
+use super::unit::Unit;
+use crate::{NewConversation, SettingsChange, StoreResult};
+
+/// Take the conversation's row lock for the rest of the transaction, so
+/// concurrent writes on one conversation run one after the other. Always
+/// taken before any event is appended (lock order: conversation, then the
+/// event head). An unknown id locks nothing; the authorization that
+/// follows reports it.
+pub async fn lock(conn: &mut PgConnection, id: ConversationId) -> StoreResult<()> {
+    sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn load(
+    conn: &mut PgConnection,
+    id: ConversationId,
+) -> StoreResult<Option<Conversation>> {
+    let sql = format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(rows::conversation).transpose()
+}
+
+pub async fn role_of(
+    conn: &mut PgConnection,
+    id: ConversationId,
+    user: UserId,
+) -> StoreResult<Option<MemberRole>> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM members WHERE conversation_id = $1 AND user_id = $2")
+            .bind(id.0)
+            .bind(user.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    role.map(|r| rows::role(&r)).transpose()
+}
+
+/// Load a conversation and the actor's role, and check `action` against
+/// the policy. Unknown conversations and forbidden reads look alike.
+/// (One query: the conversation with the actor's membership row, if any.)
+pub async fn authorized(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: ConversationId,
+    action: Action,
+) -> StoreResult<(Conversation, Option<MemberRole>)> {
+    let sql = format!(
+        "SELECT {CONV_COLS}, mb.role FROM conversations c \
+         LEFT JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2 WHERE c.id = $1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .bind(actor.user_id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let row = rows::required(row, "conversation")?;
+    let conv = rows::conversation(&row)?;
+    let role = row
+        .try_get::<Option<String>, _>(12)?
+        .map(|r| rows::role(&r))
+        .transpose()?;
+    authorize(actor, &conv.facts(), role, action)?;
+    Ok((conv, role))
+}
+
+/// Add one membership row, unless the user already belongs to as many
+/// conversations as one person may. Callers append the membership event
+/// first, so the event head's lock serializes this check with every other
+/// membership write and the limit holds exactly.
+async fn insert_member(
+    u: &mut Unit<'_>,
+    id: ConversationId,
+    user: UserId,
+    role: MemberRole,
+    seq: EventSeq,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq) \
+         SELECT $1, $2, $3, $4, $5 \
+         WHERE (SELECT COUNT(*) FROM members WHERE user_id = $2) < $6",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .bind(role.as_str())
+    .bind(now.0)
+    .bind(seq.0)
+    .bind(i64::try_from(MAX_CONVERSATIONS_PER_USER).unwrap_or(i64::MAX))
+    .execute(u.conn())
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(DomainError::LimitExceeded(format!(
+            "user {user} already belongs to {MAX_CONVERSATIONS_PER_USER} conversations, the most one person may"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+async fn set_member_count(u: &mut Unit<'_>, id: ConversationId) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE conversations SET member_count = \
+         (SELECT COUNT(*) FROM members WHERE conversation_id = $1) WHERE id = $1",
+    )
+    .bind(id.0)
+    .execute(u.conn())
+    .await?;
+    Ok(())
+}
+
+async fn check_users(conn: &mut PgConnection, org: OrgId, ids: &[UserId]) -> StoreResult<()> {
+    if count_users_in_org(conn, org, ids).await? != ids.len() {
+        return Err(DomainError::invalid("user_ids", "contains an unknown user").into());
+    }
+    Ok(())
+}
+
+fn group_too_large() -> crate::StoreError {
+    DomainError::LimitExceeded(format!(
+        "a group may have at most {MAX_GROUP_MEMBERS} members; use a channel for larger audiences"
+    ))
+    .into()
+}
+
+fn too_many_at_once() -> crate::StoreError {
+    DomainError::LimitExceeded(format!(
+        "at most {MAX_MEMBERS_PER_REQUEST} members can be added at once"
+    ))
+    .into()
+}
+
+/// Create a conversation; `false` with an existing direct conversation of
+/// the same pair. Two creates of one pair may race: the loser's INSERT hits
+/// the `direct_key` unique index, the unit runs again and finds the
+/// winner's conversation here.
+pub async fn create(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    new: &NewConversation,
+    now: Timestamp,
+) -> StoreResult<(Conversation, bool)> {
+    let mut others: Vec<UserId> = new
+        .member_ids
+        .iter()
+        .copied()
+        .filter(|m| *m != actor.user_id)
+        .collect();
+    others.sort();
+    others.dedup();
+    if others.len() > MAX_MEMBERS_PER_REQUEST {
+        return Err(too_many_at_once());
+    }
+    check_users(u.conn(), actor.org_id, &others).await?;
+    let direct_key = match new.kind {
+        ConversationKind::Direct => {
+            let [peer] = others.as_slice() else {
+                return Err(DomainError::invalid(
+                    "user_ids",
+                    "a direct conversation needs exactly one other person",
+                )
+                .into());
+            };
+            let (a, b) = (actor.user_id.min(*peer), actor.user_id.max(*peer));
+            let key = format!("{a}:{b}");
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = $1")
+                    .bind(&key)
+                    .fetch_optional(u.conn())
+                    .await?;
+            if let Some(id) = existing {
+                let conv =
+                    rows::required(load(u.conn(), ConversationId(id)).await?, "conversation")?;
+                return Ok((conv, false));
+            }
+            Some(key)
+        }
+        ConversationKind::Group if others.len() + 1 > MAX_GROUP_MEMBERS => {
+            return Err(group_too_large());
+        }
+        _ => None,
+    };
+    let is_channel = new.kind == ConversationKind::Channel;
+    let sql = format!(
+        "INSERT INTO conversations AS c (org_id, kind, name, topic, is_public, announcement, \
+         direct_key, created_by, created_at, last_activity_at, member_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING {CONV_COLS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(actor.org_id.0)
+        .bind(new.kind.as_str())
+        .bind(new.name.as_deref())
+        .bind(new.topic.as_str())
+        .bind(is_channel && new.is_public)
+        .bind(is_channel && new.announcement)
+        .bind(direct_key)
+        .bind(actor.user_id.0)
+        .bind(now.0)
+        .bind(i64::try_from(others.len() + 1).unwrap_or(i64::MAX))
+        .fetch_one(u.conn())
+        .await?;
+    let conv = rows::conversation(&row)?;
+    let id = conv.id;
+    let mut member_ids = vec![actor.user_id];
+    member_ids.extend(&others);
+    let seq = u
+        .emit(
+            Event::ConversationCreated {
+                conversation: conv.clone(),
+                member_ids,
+            },
+            now,
+        )
+        .await?;
+    let creator_role = match new.kind {
+        ConversationKind::Direct => MemberRole::Member,
+        _ => MemberRole::Owner,
+    };
+    insert_member(u, id, actor.user_id, creator_role, seq, now).await?;
+    for user in &others {
+        insert_member(u, id, *user, MemberRole::Member, seq, now).await?;
+    }
+    Ok((conv, true))
+}
+
+pub async fn list_members(conn: &mut PgConnection, id: ConversationId) -> StoreResult<Vec<Member>> {
+    let found = sqlx::query(
+        "SELECT user_id, role, joined_at FROM members WHERE conversation_id = $1 \
+         ORDER BY joined_at, user_id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(Member {
+                user_id: UserId(r.try_get(0)?),
+                role: rows::role(&r.try_get::<String, _>(1)?)?,
+                joined_at: Timestamp(r.try_get(2)?),
+            })
+        })
+        .collect()
+}
+
+pub async fn add_members(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    id: ConversationId,
+    users: &[UserId],
+    now: Timestamp,
+) -> StoreResult<Vec<Member>> {
+    lock(u.conn(), id).await?;
+    let (conv, _) = authorized(
+        u.conn(),
+        actor,
+        id,
+        Action::ManageMembers { target_role: None },
+    )
+    .await?;
+    if users.len() > MAX_MEMBERS_PER_REQUEST {
+        return Err(too_many_at_once());
+    }
+    // Who of them already belongs, in one query.
+    let wanted: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let present: HashSet<i64> = sqlx::query_scalar::<_, i64>(
+        "SELECT user_id FROM members WHERE conversation_id = $1 AND user_id = ANY($2)",
+    )
+    .bind(id.0)
+    .bind(&wanted)
+    .fetch_all(u.conn())
+    .await?
+    .into_iter()
+    .collect();
+    let mut new_users = Vec::new();
+    for user in users {
+        if !new_users.contains(user) && !present.contains(&user.0) {
+            new_users.push(*user);
+        }
+    }
+    check_users(u.conn(), actor.org_id, &new_users).await?;
+    if conv.kind == ConversationKind::Group
+        && conv.member_count as usize + new_users.len() > MAX_GROUP_MEMBERS
+    {
+        return Err(group_too_large());
+    }
+    let mut added = Vec::with_capacity(new_users.len());
+    for user in new_users {
+        let seq = u
+            .emit(
+                Event::MemberAdded {
+                    conversation_id: id,
+                    user_id: user,
+                    role: MemberRole::Member,
+                    by: actor.user_id,
+                },
+                now,
+            )
+            .await?;
+        insert_member(u, id, user, MemberRole::Member, seq, now).await?;
+        added.push(Member {
+            user_id: user,
+            role: MemberRole::Member,
+            joined_at: now,
+        });
+    }
+    set_member_count(u, id).await?;
+    Ok(added)
+}
+
+pub async fn join(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    id: ConversationId,
+    now: Timestamp,
+) -> StoreResult<Member> {
+    lock(u.conn(), id).await?;
+    let (_, role) = authorized(u.conn(), actor, id, Action::Join).await?;
+    if let Some(role) = role {
+        let joined_at: i64 = sqlx::query_scalar(
+            "SELECT joined_at FROM members WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(id.0)
+        .bind(actor.user_id.0)
+        .fetch_one(u.conn())
+        .await?;
+        return Ok(Member {
+            user_id: actor.user_id,
+            role,
+            joined_at: Timestamp(joined_at),
+        });
+    }
+    let seq = u
+        .emit(
+            Event::MemberAdded {
+                conversation_id: id,
+                user_id: actor.user_id,
+                role: MemberRole::Member,
+                by: actor.user_id,
+            },
+            now,
+        )
+        .await?;
+    insert_member(u, id, actor.user_id, MemberRole::Member, seq, now).await?;
+    set_member_count(u, id).await?;
+    Ok(Member {
+        user_id: actor.user_id,
+        role: MemberRole::Member,
+        joined_at: now,
+    })
+}
+
+async fn owner_count(conn: &mut PgConnection, id: ConversationId) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND role = 'owner'",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+pub async fn remove_member(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    id: ConversationId,
+    user: UserId,
+    now: Timestamp,
+) -> StoreResult<()> {
+    lock(u.conn(), id).await?;
+    let conv = rows::required(load(u.conn(), id).await?, "conversation")?;
+    let my_role = role_of(u.conn(), id, actor.user_id).await?;
+    let target_role = role_of(u.conn(), id, user).await?;
+    let action = if user == actor.user_id {
+        Action::Leave
+    } else {
+        Action::ManageMembers { target_role }
+    };
+    authorize(actor, &conv.facts(), my_role, action)?;
+    let Some(target_role) = target_role else {
+        return Err(DomainError::NotFound("member").into());
+    };
+    if target_role == MemberRole::Owner
+        && conv.member_count > 1
+        && owner_count(u.conn(), id).await? == 1
+    {
+        return Err(DomainError::Conflict(
+            "the last owner cannot leave; make someone else an owner first".into(),
+        )
+        .into());
+    }
+    u.emit(
+        Event::MemberRemoved {
+            conversation_id: id,
+            user_id: user,
+            by: actor.user_id,
+        },
+        now,
+    )
+    .await?;
+    sqlx::query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2")
+        .bind(id.0)
+        .bind(user.0)
+        .execute(u.conn())
+        .await?;
+    set_member_count(u, id).await?;
+    Ok(())
+}
+
+pub async fn set_role(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    id: ConversationId,
+    user: UserId,
+    role: MemberRole,
+    now: Timestamp,
+) -> StoreResult<()> {
+    lock(u.conn(), id).await?;
+    authorized(u.conn(), actor, id, Action::ChangeRoles).await?;
+    let Some(current) = role_of(u.conn(), id, user).await? else {
+        return Err(DomainError::NotFound("member").into());
+    };
+    if current == role {
+        return Ok(());
+    }
+    if current == MemberRole::Owner && owner_count(u.conn(), id).await? == 1 {
+        return Err(DomainError::Conflict("a conversation needs at least one owner".into()).into());
+    }
+    // The event goes first (SQLite updates first; inside one transaction
+    // the outcome is the same) so that member rows, like in every other
+    // unit, are written only after the event head is locked.
+    u.emit(
+        Event::MemberRoleChanged {
+            conversation_id: id,
+            user_id: user,
+            role,
+        },
+        now,
+    )
+    .await?;
+    sqlx::query("UPDATE members SET role = $1 WHERE conversation_id = $2 AND user_id = $3")
+        .bind(role.as_str())
+        .bind(id.0)
+        .bind(user.0)
+        .execute(u.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn update(
+    u: &mut Unit<'_>,
+    actor: &Actor,
+    id: ConversationId,
+    change: &SettingsChange,
+    now: Timestamp,
+) -> StoreResult<Conversation> {
+    lock(u.conn(), id).await?;
+    let (conv, role) = authorized(u.conn(), actor, id, Action::UpdateSettings).await?;
+    if change.announcement.is_some() {
+        if conv.kind != ConversationKind::Channel {
+            return Err(DomainError::invalid(
+                "announcement",
+                "only channels have an announcement mode",
+            )
+            .into());
+        }
+        if role != Some(MemberRole::Owner) {
+            return Err(DomainError::Forbidden(
+                "only an owner may change the announcement mode".into(),
+            )
+            .into());
+        }
+    }
+    let sql = format!(
+        "UPDATE conversations AS c SET name = COALESCE($1, c.name), topic = COALESCE($2, c.topic), \
+         announcement = COALESCE($3, c.announcement) WHERE c.id = $4 RETURNING {CONV_COLS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(change.name.as_deref())
+        .bind(change.topic.as_deref())
+        .bind(change.announcement)
+        .bind(id.0)
+        .fetch_optional(u.conn())
+        .await?;
+    let conv = rows::conversation(&rows::required(row, "conversation")?)?;
+    u.emit(
+        Event::ConversationUpdated {
+            conversation: conv.clone(),
+        },
+        now,
+    )
+    .await?;
+    Ok(conv)
+}
+
+/// The actor's conversations, most recently active first, with unread
+/// counts, the peer of a direct conversation and the last message. Two
+/// queries in all (three more only for last messages that carry files),
+/// rather than three per conversation: a person may be in thousands.
+pub async fn list_for_user(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> StoreResult<Vec<ConversationSummary>> {
+    // Unread counts the main timeline only (thread replies are read in
+    // their thread); mentions count wherever they are: personal ones by the
+    // mentions index, `@channel` ones in the timeline. Both walk only the
+    // messages after the read position.
+    let sql = format!(
+        "SELECT {CONV_COLS}, mb.role, mb.last_read_message_id, un.unread, \
+         un.channel_mentions + (SELECT COUNT(*) FROM mentions x \
+           JOIN messages r ON r.id = x.message_id WHERE x.user_id = $1 \
+           AND x.message_id > COALESCE(mb.last_read_message_id, 0) \
+           AND r.conversation_id = c.id AND r.sender_id <> $1 AND r.deleted_at IS NULL \
+           AND NOT (r.thread_root_id IS NULL AND r.mentions_channel)), \
+         CASE WHEN c.kind = 'direct' THEN (SELECT p.user_id FROM members p \
+           WHERE p.conversation_id = c.id AND p.user_id <> $1 ORDER BY p.user_id LIMIT 1) END \
+         FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         CROSS JOIN LATERAL (SELECT COUNT(*) AS unread, \
+           COUNT(*) FILTER (WHERE um.mentions_channel) AS channel_mentions \
+           FROM messages um WHERE um.conversation_id = c.id AND um.thread_root_id IS NULL \
+           AND um.id > COALESCE(mb.last_read_message_id, 0) AND um.sender_id <> $1 \
+           AND um.deleted_at IS NULL) un \
+         WHERE mb.user_id = $1 \
+         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2"
+    );
+    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(actor.user_id.0)
+        .bind(i64::try_from(MAX_CONVERSATIONS_PER_USER).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for r in &found {
+        out.push(ConversationSummary {
+            conversation: rows::conversation(r)?,
+            role: rows::role(&r.try_get::<String, _>(12)?)?,
+            peer_id: r.try_get::<Option<i64>, _>(16)?.map(UserId),
+            last_read_message_id: r.try_get::<Option<i64>, _>(13)?.map(MessageId),
+            unread_count: rows::count(r, 14)?,
+            unread_mentions: rows::count(r, 15)?,
+            last_message: None,
+        });
+    }
+    drop(found);
+
+    let last_ids: Vec<i64> = out
+        .iter()
+        .filter_map(|s| s.conversation.last_message_id.map(|m| m.0))
+        .collect();
+    if last_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLS}, EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id) \
+         FROM messages m WHERE m.id = ANY($1)"
+    );
+    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&last_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut last: HashMap<i64, (Message, bool)> = HashMap::with_capacity(found.len());
+    for r in &found {
+        let m = rows::message(r)?;
+        last.insert(m.id.0, (m, r.try_get::<bool, _>(12)?));
+    }
+    drop(found);
+    for s in &mut out {
+        let Some(mid) = s.conversation.last_message_id else {
+            continue;
+        };
+        let Some((mut m, has_files)) = last.remove(&mid.0) else {
+            continue;
+        };
+        // The preview needs the files (a message may be only files), not
+        // the reactions and mentions.
+        if has_files && m.deleted_at.is_none() {
+            m.attachments = super::attachments::of_message(conn, m.id).await?;
+        }
+        s.last_message = Some(m);
+    }
+    Ok(out)
+}
+
+/// The organization's public channels by name. `COLLATE "C"` makes both
+/// `lower` (ASCII letters only) and the comparison (bytewise) what SQLite
+/// does, whatever the database's locale, so names like "Ärger" sort alike
+/// on both backends.
+pub async fn list_public_channels(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> StoreResult<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations c WHERE c.org_id = $1 AND c.kind = 'channel' \
+         AND c.is_public ORDER BY lower(c.name COLLATE \"C\") NULLS FIRST, c.id"
+    );
+    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(actor.org_id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    found.iter().map(rows::conversation).collect()
+}
