@@ -275,15 +275,21 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
     let acked: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
     let (acks_tx, mut acks_rx) = tokio::sync::watch::channel(0usize);
     let acks_tx = Arc::new(acks_tx);
+    let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for (w, client) in clients.into_iter().enumerate() {
         let (acked, acks_tx, url_b) =
             (Arc::clone(&acked), Arc::clone(&acks_tx), node_b.url.clone());
+        let killed = Arc::clone(&killed);
         tasks.push(tokio::spawn(async move {
             let mut client = client;
+            let mut on_a = w < WRITERS_PER_NODE;
             let mut after_kill = None;
             let mut i = 0;
             while i < MAX_SENDS && after_kill.is_none_or(|n: usize| n < SENDS_AFTER_KILL) {
+                if after_kill.is_none() && killed.load(std::sync::atomic::Ordering::Acquire) {
+                    after_kill = Some(0);
+                }
                 let txn = format!("w{w}-{i}");
                 let req = SendMessage {
                     txn_id: txn.clone(),
@@ -299,10 +305,11 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
                         i += 1;
                     }
                     // Node A is gone: the same send, same txn id, on B.
-                    Err(_) if after_kill.is_none() => {
+                    Err(_) if on_a => {
                         let token = client.token().expect("token").to_owned();
                         client = Client::new(&url_b).expect("client").with_token(token);
-                        after_kill = Some(0);
+                        on_a = false;
+                        after_kill.get_or_insert(0);
                     }
                     Err(e) => panic!("send on node B failed: {e}"),
                 }
@@ -314,6 +321,7 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
         .await
         .expect("acks");
     node_a.kill9();
+    killed.store(true, std::sync::atomic::Ordering::Release);
     for t in tasks {
         t.await.expect("writer");
     }

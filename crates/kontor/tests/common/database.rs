@@ -19,13 +19,15 @@ pub fn on_postgres() -> bool {
 /// The database URL for the test data directory `dir`, creating the
 /// database on first use; `None` on SQLite.
 pub fn database_url_for(dir: &Path) -> Option<String> {
-    let admin = std::env::var("KONTOR_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    // A directory a test pointed at a database itself (the cluster tests)
+    // keeps it on either pass.
     let marker = dir.join(MARKER);
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return Some(url.trim().to_owned());
     }
+    let admin = std::env::var("KONTOR_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let name = format!("kontor_{}", super::txn().replace('-', "_"));
     let url = fresh_database(&admin, &name);
     std::fs::create_dir_all(dir).expect("test data dir");
