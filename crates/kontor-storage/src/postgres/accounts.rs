@@ -162,14 +162,7 @@ pub async fn list_users(
     org: OrgId,
     q: &UserQuery,
 ) -> StoreResult<Vec<User>> {
-    let pattern = q.search.as_ref().map(|s| {
-        let escaped = s
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let pattern = q.search.as_deref().map(crate::rules::like_pattern);
     let sql = format!(
         "SELECT {USER_COLS} FROM users u WHERE u.org_id = $1 AND ($2::TEXT IS NULL \
          OR lower(u.display_name COLLATE \"C\") LIKE $2 ESCAPE '\\' \

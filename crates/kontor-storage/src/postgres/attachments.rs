@@ -14,6 +14,7 @@ use sqlx::{PgConnection, Row};
 use super::conversations::{self, authorized};
 use super::rows::{count, opt_count};
 use super::unit::Unit;
+use crate::rules::{QuotaOf, check_quota};
 use crate::{NewAttachment, StoreResult};
 
 const COLS: &str = "a.id, a.conversation_id, a.message_id, a.uploader_id, a.name, a.content_type, \
@@ -66,10 +67,6 @@ async fn stored_bytes(conn: &mut PgConnection, column: &str, id: i64) -> StoreRe
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn mib(bytes: u64) -> u64 {
-    bytes / (1024 * 1024)
-}
-
 /// Whether the actor may upload into the conversation (checked before the
 /// upload is streamed, and again when it is recorded).
 pub async fn check_upload(
@@ -108,14 +105,7 @@ pub async fn insert(
             .execute(u.conn())
             .await?;
         let used = stored_bytes(u.conn(), "uploader_id", actor.user_id.0).await?;
-        if used.saturating_add(new.size) > quota {
-            return Err(DomainError::LimitExceeded(format!(
-                "your storage quota of {} MiB is used up ({} MiB stored); delete old files first",
-                mib(quota),
-                mib(used)
-            ))
-            .into());
-        }
+        check_quota(QuotaOf::Person, used, new.size, quota)?;
     }
     if let Some(quota) = new.org_quota {
         sqlx::query("SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE")
@@ -123,13 +113,7 @@ pub async fn insert(
             .execute(u.conn())
             .await?;
         let used = stored_bytes(u.conn(), "org_id", actor.org_id.0).await?;
-        if used.saturating_add(new.size) > quota {
-            return Err(DomainError::LimitExceeded(format!(
-                "the organisation's storage quota of {} MiB is used up",
-                mib(quota)
-            ))
-            .into());
-        }
+        check_quota(QuotaOf::Organisation, used, new.size, quota)?;
     }
     let sql = format!(
         "INSERT INTO attachments AS a (org_id, conversation_id, uploader_id, name, content_type, \

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use kontor_core::DomainError;
 use kontor_core::event::Event;
 use kontor_core::ids::*;
-use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS, MAX_MEMBERS_PER_REQUEST};
+use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS};
 use kontor_core::model::*;
 use kontor_core::policy::{Action, authorize};
 use sqlx::{PgConnection, Row};
@@ -17,6 +17,7 @@ use sqlx::{PgConnection, Row};
 use super::accounts::count_users_in_org;
 use super::rows::{self, CONV_COLS, MESSAGE_COLS};
 use super::unit::Unit;
+use crate::rules;
 use crate::{NewConversation, SettingsChange, StoreResult};
 
 /// Take the conversation's row lock for the rest of the transaction, so
@@ -146,13 +147,6 @@ fn group_too_large() -> crate::StoreError {
     .into()
 }
 
-fn too_many_at_once() -> crate::StoreError {
-    DomainError::LimitExceeded(format!(
-        "at most {MAX_MEMBERS_PER_REQUEST} members can be added at once"
-    ))
-    .into()
-}
-
 /// Create a conversation; `false` with an existing direct conversation of
 /// the same pair. Two creates of one pair may race: the loser's INSERT hits
 /// the `direct_key` unique index, the unit runs again and finds the
@@ -163,29 +157,11 @@ pub async fn create(
     new: &NewConversation,
     now: Timestamp,
 ) -> StoreResult<(Conversation, bool)> {
-    let mut others: Vec<UserId> = new
-        .member_ids
-        .iter()
-        .copied()
-        .filter(|m| *m != actor.user_id)
-        .collect();
-    others.sort();
-    others.dedup();
-    if others.len() > MAX_MEMBERS_PER_REQUEST {
-        return Err(too_many_at_once());
-    }
+    let others = rules::other_members(actor, &new.member_ids)?;
     check_users(u.conn(), actor.org_id, &others).await?;
     let direct_key = match new.kind {
         ConversationKind::Direct => {
-            let [peer] = others.as_slice() else {
-                return Err(DomainError::invalid(
-                    "user_ids",
-                    "a direct conversation needs exactly one other person",
-                )
-                .into());
-            };
-            let (a, b) = (actor.user_id.min(*peer), actor.user_id.max(*peer));
-            let key = format!("{a}:{b}");
+            let key = rules::direct_pair_key(actor, &others)?;
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = $1")
                     .bind(&key)
@@ -281,9 +257,7 @@ pub async fn add_members(
         Action::ManageMembers { target_role: None },
     )
     .await?;
-    if users.len() > MAX_MEMBERS_PER_REQUEST {
-        return Err(too_many_at_once());
-    }
+    rules::check_members_per_request(users.len())?;
     // Who of them already belongs, in one query.
     let wanted: Vec<i64> = users.iter().map(|u| u.0).collect();
     let present: HashSet<i64> = sqlx::query_scalar::<_, i64>(

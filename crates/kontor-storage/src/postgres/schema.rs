@@ -4,7 +4,7 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use crate::{StoreError, StoreResult};
+use crate::StoreResult;
 
 /// Embedded migrations, applied in order; `kontor_schema.version` records
 /// how many have run. Never edit a released migration: append a new one.
@@ -42,13 +42,7 @@ async fn apply(conn: &mut PgConnection) -> StoreResult<()> {
         .fetch_one(&mut *conn)
         .await?;
     let done = usize::try_from(done).unwrap_or(usize::MAX);
-    if done > MIGRATIONS.len() {
-        return Err(StoreError::Unavailable(format!(
-            "the database has schema version {done}, newer than this binary knows ({}); \
-             refusing to start",
-            MIGRATIONS.len()
-        )));
-    }
+    crate::rules::check_schema_version(done, MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         sqlx::raw_sql(*sql).execute(&mut *tx).await?;

@@ -113,14 +113,7 @@ pub fn get_user(conn: &Connection, org: OrgId, id: UserId) -> StoreResult<User> 
 }
 
 pub fn list_users(conn: &Connection, org: OrgId, q: &UserQuery) -> StoreResult<Vec<User>> {
-    let pattern = q.search.as_ref().map(|s| {
-        let escaped = s
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let pattern = q.search.as_deref().map(crate::rules::like_pattern);
     let sql = format!(
         "SELECT {USER_COLS} FROM users u WHERE u.org_id = ?1 AND (?2 IS NULL \
          OR lower(u.display_name) LIKE ?2 ESCAPE '\\' OR u.username LIKE ?2 ESCAPE '\\' \

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::conversations::authorized;
 use super::writer::Unit;
+use crate::rules::{QuotaOf, check_quota};
 use crate::{NewAttachment, StoreResult};
 
 const COLS: &str = "a.id, a.conversation_id, a.message_id, a.uploader_id, a.name, a.content_type, \
@@ -48,10 +49,6 @@ fn stored_bytes(conn: &Connection, column: &str, id: i64) -> StoreResult<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn mib(bytes: u64) -> u64 {
-    bytes / (1024 * 1024)
-}
-
 /// Whether the actor may upload into the conversation (checked before the
 /// upload is streamed, and again when it is recorded).
 pub fn check_upload(conn: &Connection, actor: &Actor, conv: ConversationId) -> StoreResult<()> {
@@ -71,24 +68,11 @@ pub fn insert(
     check_upload(unit.conn, actor, new.conversation_id)?;
     if let Some(quota) = new.user_quota {
         let used = stored_bytes(unit.conn, "uploader_id", actor.user_id.0)?;
-        if used + new.size > quota {
-            return Err(DomainError::LimitExceeded(format!(
-                "your storage quota of {} MiB is used up ({} MiB stored); delete old files first",
-                mib(quota),
-                mib(used)
-            ))
-            .into());
-        }
+        check_quota(QuotaOf::Person, used, new.size, quota)?;
     }
     if let Some(quota) = new.org_quota {
         let used = stored_bytes(unit.conn, "org_id", actor.org_id.0)?;
-        if used + new.size > quota {
-            return Err(DomainError::LimitExceeded(format!(
-                "the organisation's storage quota of {} MiB is used up",
-                mib(quota)
-            ))
-            .into());
-        }
+        check_quota(QuotaOf::Organisation, used, new.size, quota)?;
     }
     unit.conn
         .prepare_cached(

@@ -3,7 +3,7 @@
 use kontor_core::DomainError;
 use kontor_core::event::Event;
 use kontor_core::ids::*;
-use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS, MAX_MEMBERS_PER_REQUEST};
+use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS};
 use kontor_core::model::*;
 use kontor_core::policy::{Action, authorize};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::accounts::count_users_in_org;
 use super::rows::{self, CONV_COLS, MESSAGE_COLS};
 use super::writer::Unit;
+use crate::rules;
 use crate::{NewConversation, SettingsChange, StoreResult};
 
 pub fn load(conn: &Connection, id: ConversationId) -> StoreResult<Option<Conversation>> {
@@ -101,32 +102,11 @@ pub fn create(
     new: &NewConversation,
     now: Timestamp,
 ) -> StoreResult<(Conversation, bool)> {
-    let mut others: Vec<UserId> = new
-        .member_ids
-        .iter()
-        .copied()
-        .filter(|u| *u != actor.user_id)
-        .collect();
-    others.sort();
-    others.dedup();
-    if others.len() > MAX_MEMBERS_PER_REQUEST {
-        return Err(DomainError::LimitExceeded(format!(
-            "at most {MAX_MEMBERS_PER_REQUEST} members can be added at once"
-        ))
-        .into());
-    }
+    let others = rules::other_members(actor, &new.member_ids)?;
     check_users(unit.conn, actor.org_id, &others)?;
     let direct_key = match new.kind {
         ConversationKind::Direct => {
-            let [peer] = others.as_slice() else {
-                return Err(DomainError::invalid(
-                    "user_ids",
-                    "a direct conversation needs exactly one other person",
-                )
-                .into());
-            };
-            let (a, b) = (actor.user_id.min(*peer), actor.user_id.max(*peer));
-            let key = format!("{a}:{b}");
+            let key = rules::direct_pair_key(actor, &others)?;
             let existing: Option<i64> = unit
                 .conn
                 .prepare_cached("SELECT id FROM conversations WHERE direct_key = ?1")?
@@ -216,12 +196,7 @@ pub fn add_members(
         id,
         Action::ManageMembers { target_role: None },
     )?;
-    if users.len() > MAX_MEMBERS_PER_REQUEST {
-        return Err(DomainError::LimitExceeded(format!(
-            "at most {MAX_MEMBERS_PER_REQUEST} members can be added at once"
-        ))
-        .into());
-    }
+    rules::check_members_per_request(users.len())?;
     let mut new_users = Vec::new();
     for u in users {
         if !new_users.contains(u) && role_of(unit.conn, id, *u)?.is_none() {

@@ -3,7 +3,6 @@
 use kontor_core::DomainError;
 use kontor_core::event::Event;
 use kontor_core::ids::*;
-use kontor_core::limits::MAX_DISTINCT_REACTIONS;
 use kontor_core::model::*;
 use kontor_core::policy::Action;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -315,24 +314,10 @@ pub fn set_reaction(
     now: Timestamp,
 ) -> StoreResult<()> {
     let message = readable(unit.conn, actor, id, |_| Action::React)?;
-    if message.deleted_at.is_some() {
-        return Err(DomainError::Conflict("the message was deleted".into()).into());
-    }
-    let exists = message
-        .reactions
-        .iter()
-        .any(|r| r.emoji == emoji && r.user_ids.contains(&actor.user_id));
-    if exists == add {
+    if !crate::rules::reaction_changes(&message, actor.user_id, emoji, add)? {
         return Ok(());
     }
     if add {
-        let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
-        if new_emoji && message.reactions.len() >= MAX_DISTINCT_REACTIONS {
-            return Err(DomainError::LimitExceeded(format!(
-                "a message may carry at most {MAX_DISTINCT_REACTIONS} different reactions"
-            ))
-            .into());
-        }
         unit.conn
             .prepare_cached("INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![id.0, actor.user_id.0, emoji, now.0])?;

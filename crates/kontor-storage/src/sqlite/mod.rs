@@ -113,13 +113,7 @@ fn verify_durability(conn: &Connection) -> StoreResult<()> {
 fn migrate(conn: &mut Connection) -> StoreResult<usize> {
     let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let done = usize::try_from(done).unwrap_or(usize::MAX);
-    if done > MIGRATIONS.len() {
-        return Err(StoreError::Unavailable(format!(
-            "the database has schema version {done}, newer than this binary knows ({}); \
-             refusing to start",
-            MIGRATIONS.len()
-        )));
-    }
+    crate::rules::check_schema_version(done, MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

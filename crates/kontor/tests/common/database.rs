@@ -37,27 +37,15 @@ pub fn database_url_for(dir: &Path) -> Option<String> {
 
 /// Create database `name` on the server of `admin` and return its URL.
 pub fn fresh_database(admin: &str, name: &str) -> String {
-    let admin_url = admin.to_owned();
     let create = format!("CREATE DATABASE {name}");
-    // Own thread and runtime: this is called from sync and async code.
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("connect to KONTOR_TEST_DATABASE_URL");
+    with_connection(admin, move |conn| {
+        Box::pin(async move {
             sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-                .execute(&mut conn)
+                .execute(&mut *conn)
                 .await
                 .expect("create test database");
-        });
-    })
-    .join()
-    .expect("create-database thread");
+        })
+    });
     match admin.rsplit_once('/') {
         Some((server, _)) if server.contains("://") && !server.ends_with('/') => {
             format!("{server}/{name}")

@@ -1,0 +1,136 @@
+//! Decisions both storage backends make the same way, in one place: the
+//! backends differ in how they read and write, never in what they decide.
+//! Pure functions over already-loaded facts; no SQL.
+
+use kontor_core::DomainError;
+use kontor_core::ids::UserId;
+use kontor_core::limits::{MAX_DISTINCT_REACTIONS, MAX_MEMBERS_PER_REQUEST};
+use kontor_core::model::{Actor, Message};
+
+use crate::{StoreError, StoreResult};
+
+/// The `LIKE` pattern for a people search: lower-cased, with `\`, `%` and
+/// `_` escaped (the queries say `ESCAPE '\'`), matching anywhere.
+pub fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Refuse adding more than [`MAX_MEMBERS_PER_REQUEST`] people at once.
+pub fn check_members_per_request(count: usize) -> StoreResult<()> {
+    if count > MAX_MEMBERS_PER_REQUEST {
+        return Err(DomainError::LimitExceeded(format!(
+            "at most {MAX_MEMBERS_PER_REQUEST} members can be added at once"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The people a new conversation gets besides its creator: sorted, without
+/// repeats or the creator, and not too many at once.
+pub fn other_members(actor: &Actor, member_ids: &[UserId]) -> StoreResult<Vec<UserId>> {
+    let mut others: Vec<UserId> = member_ids
+        .iter()
+        .copied()
+        .filter(|u| *u != actor.user_id)
+        .collect();
+    others.sort();
+    others.dedup();
+    check_members_per_request(others.len())?;
+    Ok(others)
+}
+
+/// The key that makes each pair's direct conversation unique
+/// ("<smaller id>:<larger id>"); `others` must be exactly the one peer.
+pub fn direct_pair_key(actor: &Actor, others: &[UserId]) -> StoreResult<String> {
+    let [peer] = others else {
+        return Err(DomainError::invalid(
+            "user_ids",
+            "a direct conversation needs exactly one other person",
+        )
+        .into());
+    };
+    let (a, b) = (actor.user_id.min(*peer), actor.user_id.max(*peer));
+    Ok(format!("{a}:{b}"))
+}
+
+/// Whether adding (or removing) `user`'s `emoji` reaction changes anything;
+/// refuses reactions to deleted messages and a new kind of reaction beyond
+/// [`MAX_DISTINCT_REACTIONS`].
+pub fn reaction_changes(
+    message: &Message,
+    user: UserId,
+    emoji: &str,
+    add: bool,
+) -> StoreResult<bool> {
+    if message.deleted_at.is_some() {
+        return Err(DomainError::Conflict("the message was deleted".into()).into());
+    }
+    let exists = message
+        .reactions
+        .iter()
+        .any(|r| r.emoji == emoji && r.user_ids.contains(&user));
+    if exists == add {
+        return Ok(false);
+    }
+    if add {
+        let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
+        if new_emoji && message.reactions.len() >= MAX_DISTINCT_REACTIONS {
+            return Err(DomainError::LimitExceeded(format!(
+                "a message may carry at most {MAX_DISTINCT_REACTIONS} different reactions"
+            ))
+            .into());
+        }
+    }
+    Ok(true)
+}
+
+/// Whose storage quota an upload is checked against.
+#[derive(Clone, Copy)]
+pub enum QuotaOf {
+    /// The uploader's own.
+    Person,
+    /// The whole organisation's.
+    Organisation,
+}
+
+fn mib(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
+}
+
+/// Refuse an upload of `size` bytes when `used` bytes are already stored
+/// against `quota`.
+pub fn check_quota(whose: QuotaOf, used: u64, size: u64, quota: u64) -> StoreResult<()> {
+    if used.saturating_add(size) <= quota {
+        return Ok(());
+    }
+    let message = match whose {
+        QuotaOf::Person => format!(
+            "your storage quota of {} MiB is used up ({} MiB stored); delete old files first",
+            mib(quota),
+            mib(used)
+        ),
+        QuotaOf::Organisation => format!(
+            "the organisation's storage quota of {} MiB is used up",
+            mib(quota)
+        ),
+    };
+    Err(DomainError::LimitExceeded(message).into())
+}
+
+/// Refuse to run on a database whose schema is newer than this binary's
+/// migrations (a downgrade would corrupt it).
+pub fn check_schema_version(done: usize, known: usize) -> StoreResult<()> {
+    if done > known {
+        return Err(StoreError::Unavailable(format!(
+            "the database has schema version {done}, newer than this binary knows ({known}); \
+             refusing to start"
+        )));
+    }
+    Ok(())
+}
