@@ -48,8 +48,8 @@ use kontor_wire::{EventFrame, WireEvent, encode_frame};
 
 /// How often the server pings.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
-/// Longest a resuming client waits for this node to catch up with the
-/// position it names (see `catch_up`).
+/// Longest a resuming client waits for this node's hub to reach the newest
+/// committed position (see `catch_up`).
 pub const RESUME_CATCH_UP: Duration = Duration::from_secs(2);
 /// Silence after which a connection is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
@@ -184,8 +184,8 @@ async fn connection(
             }
         },
     };
-    if let Some(after) = after {
-        catch_up(&state, after).await;
+    if after.is_some() {
+        catch_up(&state).await;
     }
     let Some(mut sub) = state.hub.subscribe(auth.user.id, auth.session.id) else {
         send(&mut socket, close(1012, "server_restart")).await;
@@ -308,22 +308,23 @@ async fn session_alive(state: &AppState, auth: &Authenticated) -> bool {
     }
 }
 
-/// With several nodes, a client may resume here from a position another
-/// node delivered before this node's hub has read that far. Live delivery
-/// would then repeat what the client has seen, so let the hub catch up
-/// first (it is normally milliseconds behind).
-async fn catch_up(state: &AppState, after: EventSeq) {
-    if after <= state.hub.position() {
+/// Let the hub reach the newest committed position before a resume, so
+/// the replay holds everything committed before the client connected (its
+/// own last write included) and live delivery never repeats what another
+/// node already delivered to it. Committed events reach the hub a moment
+/// after the commit (through the writer's channel, or the PostgreSQL tail),
+/// so without this a just-committed event would arrive after `resumed`
+/// instead of in the replay. Normally a wait of milliseconds.
+async fn catch_up(state: &AppState) {
+    let Ok(head) = state.store.head().await else {
+        return;
+    };
+    if head <= state.hub.position() {
         return;
     }
-    match state.store.head().await {
-        Ok(head) if head >= after => {
-            state.store.wake();
-            if !state.hub.caught_up(after, RESUME_CATCH_UP).await {
-                tracing::warn!(after = after.0, "hub did not catch up before resume");
-            }
-        }
-        _ => {}
+    state.store.wake();
+    if !state.hub.caught_up(head, RESUME_CATCH_UP).await {
+        tracing::warn!(head = head.0, "hub did not catch up before resume");
     }
 }
 
