@@ -44,6 +44,13 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+/// Why the server closed an event socket.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloseLabels {
+    /// The close frame's reason text (`slow_consumer`, `idle_timeout`, …).
+    pub reason: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms … about 8 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -56,6 +63,7 @@ pub struct Metrics {
     request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Events committed and handed to live delivery.
     pub events: Counter,
+    socket_closes: Family<CloseLabels, Counter>,
     connections: Gauge,
     write_queue: Gauge,
     write_queue_capacity: Gauge,
@@ -94,6 +102,12 @@ impl Metrics {
             "Events committed to the event log and handed to live delivery",
             events.clone(),
         );
+        let socket_closes = Family::<CloseLabels, Counter>::default();
+        registry.register(
+            "websocket_closes",
+            "Event sockets the server closed, by the close frame's reason",
+            socket_closes.clone(),
+        );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let g = Gauge::default();
             registry.register(name, help, g.clone());
@@ -129,6 +143,7 @@ impl Metrics {
             requests,
             request_seconds,
             events,
+            socket_closes,
             connections,
             write_queue,
             write_queue_capacity,
@@ -147,6 +162,14 @@ impl Metrics {
                 route,
                 status,
             })
+            .inc();
+    }
+
+    /// Count one socket the server closed. A rising `slow_consumer` count
+    /// tells an operator that clients cannot keep up with the traffic.
+    pub fn socket_closed(&self, reason: &'static str) {
+        self.socket_closes
+            .get_or_create(&CloseLabels { reason })
             .inc();
     }
 

@@ -20,6 +20,7 @@
 //! (`session_revoked`; at once, or by the next ping when ended by another
 //! process), or at shutdown (`server_restart`).
 
+use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ use crate::api::messages::spec_of;
 use crate::auth::{Authenticated, token_from_headers};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
+use crate::hub::CloseReason;
 use crate::service;
 use crate::state::AppState;
 use kontor_wire::requests::{ClientFrame, SendMessage};
@@ -179,7 +181,7 @@ async fn connection(
         None => match first_frame_auth(&state, &mut socket).await {
             Some(a) => a,
             None => {
-                send(&mut socket, close(4001, "unauthenticated")).await;
+                close_with(&state, &mut socket, 4001, "unauthenticated").await;
                 return;
             }
         },
@@ -188,7 +190,7 @@ async fn connection(
         catch_up(&state).await;
     }
     let Some(mut sub) = state.hub.subscribe(auth.user.id, auth.session.id) else {
-        send(&mut socket, close(1012, "server_restart")).await;
+        close_with(&state, &mut socket, 1012, "server_restart").await;
         return;
     };
     let hello = WireEvent::Hello {
@@ -217,17 +219,17 @@ async fn connection(
             biased;
             reason = &mut closed => {
                 let (code, text) = reason.close_frame();
-                send(&mut socket, close(code, text)).await;
+                close_with(&state, &mut socket, code, text).await;
                 return;
             }
             next = sub.frames.recv() => {
                 let Some(f) = next else { return };
-                if !send(&mut socket, Message::Text(f)).await {
+                if !deliver(&state, &mut socket, Message::Text(f), closed.as_mut()).await {
                     return;
                 }
             }
             Some(answer) = sending.next(), if !sending.is_empty() => {
-                if !send(&mut socket, frame(answer)).await {
+                if !deliver(&state, &mut socket, frame(answer), closed.as_mut()).await {
                     return;
                 }
             }
@@ -248,7 +250,7 @@ async fn connection(
                                 code: "invalid_frame".into(),
                                 message: "expected a typing or send frame (see ClientFrame in the API document)".into(),
                             };
-                            if !send(&mut socket, frame(err)).await {
+                            if !deliver(&state, &mut socket, frame(err), closed.as_mut()).await {
                                 return;
                             }
                         }
@@ -259,19 +261,48 @@ async fn connection(
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
-                    send(&mut socket, close(4000, "idle_timeout")).await;
+                    close_with(&state, &mut socket, 4000, "idle_timeout").await;
                     return;
                 }
                 if !session_alive(&state, &auth).await {
-                    send(&mut socket, close(4003, "session_revoked")).await;
+                    close_with(&state, &mut socket, 4003, "session_revoked").await;
                     return;
                 }
-                if !send(&mut socket, Message::Ping(bytes::Bytes::new())).await {
+                if !deliver(&state, &mut socket, Message::Ping(bytes::Bytes::new()), closed.as_mut()).await {
                     return;
                 }
             }
         }
     }
+}
+
+/// Write one frame unless the hub orders the socket closed first; `false`
+/// when the socket has ended. A client that stopped reading leaves a write
+/// waiting on a full TCP buffer, and the order to close (`slow_consumer`)
+/// must not wait behind it for up to [`WRITE_TIMEOUT`], or the client
+/// would see the connection drop without being told why. Giving up on the
+/// wait loses nothing the client could still get: what the socket already
+/// accepted stays queued in front of the close frame.
+async fn deliver(
+    state: &AppState,
+    socket: &mut WebSocket,
+    msg: Message,
+    closed: Pin<&mut impl Future<Output = CloseReason>>,
+) -> bool {
+    let reason = tokio::select! {
+        biased;
+        reason = closed => reason,
+        sent = send(socket, msg) => return sent,
+    };
+    let (code, text) = reason.close_frame();
+    close_with(state, socket, code, text).await;
+    false
+}
+
+/// Close the socket with a frame that says why, counted for the metrics.
+async fn close_with(state: &AppState, socket: &mut WebSocket, code: u16, reason: &'static str) {
+    state.metrics.socket_closed(reason);
+    send(socket, close(code, reason)).await;
 }
 
 /// Post a message from a `send` frame and build the answer frame. Errors

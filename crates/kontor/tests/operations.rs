@@ -14,14 +14,6 @@ async fn scrape(srv: &TestServer, token: Option<&str>) -> reqwest::Response {
     req.send().await.expect("scrape")
 }
 
-/// The value of the first sample line that starts with `series`.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_count_routes_sockets_and_events() {
     let srv = TestServer::start().await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PASSWORD, TestServer, channel, direct, events, next, next_matching, text};
+use common::{PASSWORD, TestServer, channel, direct, events, metric, next, next_matching, text};
 use futures_util::{SinkExt, StreamExt};
 use kontor_client::Client;
 use kontor_client::kontor_wire::WireEvent;
@@ -329,47 +329,80 @@ async fn a_slow_consumer_is_disconnected_without_stalling_others() {
     let (mut fast, _) = events(&bernd).await;
 
     // Large messages fill the slow socket's TCP buffers and then its queue
-    // of 1,024 frames; the count is bounded.
+    // of 1,024 frames. The senders stop once the server reports the slow
+    // consumer closed (they look after every 25 messages each), or at the
+    // bound, whichever comes first.
     let body = "x".repeat(kontor_core::limits::MAX_MESSAGE_BYTES - 16);
-    const TOTAL: usize = 2_000;
+    const BOUND: usize = 4_000;
+    const SENDERS: usize = 4;
+    let (total_tx, mut total_rx) = tokio::sync::watch::channel(None::<usize>);
     let reader = tokio::spawn(async move {
         let mut seen = 0;
-        while seen < TOTAL {
-            if matches!(
-                next(&mut fast).await.event,
-                WireEvent::MessageCreated { .. }
-            ) {
-                seen += 1;
+        loop {
+            if total_rx.borrow().is_some_and(|total| seen >= total) {
+                return seen;
+            }
+            tokio::select! {
+                frame = next(&mut fast) => {
+                    if matches!(frame.event, WireEvent::MessageCreated { .. }) {
+                        seen += 1;
+                    }
+                }
+                changed = total_rx.changed() => changed.expect("total"),
             }
         }
-        seen
     });
     let anna = std::sync::Arc::new(anna);
+    let srv = std::sync::Arc::new(srv);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut senders = Vec::new();
-    for w in 0..4 {
-        let anna = anna.clone();
-        let body = body.clone();
+    for w in 0..SENDERS {
+        let (anna, srv, stop, body) = (anna.clone(), srv.clone(), stop.clone(), body.clone());
         senders.push(tokio::spawn(async move {
-            for i in 0..TOTAL / 4 {
+            let mut sent = 0;
+            for i in 0..BOUND / SENDERS {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
                 let req = kontor_client::kontor_wire::requests::SendMessage {
                     txn_id: format!("slow-{w}-{i}"),
                     text: body.clone(),
                     ..Default::default()
                 };
                 anna.send(dm.id, &req).await.expect("send");
+                sent += 1;
+                if sent % 25 == 0
+                    && metric(
+                        &srv,
+                        "kontor_websocket_closes_total{reason=\"slow_consumer\"}",
+                    )
+                    .await
+                    .is_some_and(|n| n >= 1.0)
+                {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
             }
+            sent
         }));
     }
+    let mut total = 0;
     for s in senders {
-        s.await.expect("sender");
+        total += s.await.expect("sender");
     }
-    assert_eq!(
-        reader.await.expect("reader"),
-        TOTAL,
-        "the fast reader got every message"
+    assert!(
+        stop.load(std::sync::atomic::Ordering::Relaxed),
+        "no slow_consumer close within {total} messages"
     );
+    // The close frame waits behind what the slow socket already holds,
+    // for as long as the server gives one write, so read it first.
     assert_eq!(
         close_code(&mut slow).await,
         (4008, "slow_consumer".to_owned())
+    );
+    total_tx.send(Some(total)).expect("reader waits");
+    assert_eq!(
+        reader.await.expect("reader"),
+        total,
+        "the fast reader got every message"
     );
 }

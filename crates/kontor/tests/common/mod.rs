@@ -267,3 +267,23 @@ async fn create(client: &Client, kind: &str, name: Option<&str>, user_ids: &[i64
         .expect("conversation created")
         .0
 }
+
+/// The value of the first `/metrics` sample line that starts with `series`.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// One series of the server's open `/metrics`, now; `None` while it has
+/// no sample yet.
+pub async fn metric(srv: &TestServer, series: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{}/metrics", srv.url))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("metrics text");
+    sample(&text, series)
+}
