@@ -18,6 +18,7 @@ mod accounts;
 mod attachments;
 mod conversations;
 mod events;
+mod members;
 mod messages;
 mod rows;
 mod schema;
@@ -267,7 +268,7 @@ impl Storage for PgStore {
     async fn list_members(&self, actor: Actor, id: ConversationId) -> StoreResult<Vec<Member>> {
         let mut conn = self.read().await?;
         conversations::authorized(&mut conn, &actor, id, Action::Read).await?;
-        conversations::list_members(&mut conn, id).await
+        members::list_members(&mut conn, id).await
     }
 
     async fn add_members(
@@ -277,10 +278,8 @@ impl Storage for PgStore {
         users: Vec<UserId>,
         now: Timestamp,
     ) -> StoreResult<Vec<Member>> {
-        write!(self, |u| conversations::add_members(
-            u, &actor, id, &users, now
-        )
-        .await)
+        write!(self, |u| members::add_members(u, &actor, id, &users, now)
+            .await)
     }
 
     async fn remove_member(
@@ -290,14 +289,12 @@ impl Storage for PgStore {
         user: UserId,
         now: Timestamp,
     ) -> StoreResult<()> {
-        write!(self, |u| conversations::remove_member(
-            u, &actor, id, user, now
-        )
-        .await)
+        write!(self, |u| members::remove_member(u, &actor, id, user, now)
+            .await)
     }
 
     async fn join(&self, actor: Actor, id: ConversationId, now: Timestamp) -> StoreResult<Member> {
-        write!(self, |u| conversations::join(u, &actor, id, now).await)
+        write!(self, |u| members::join(u, &actor, id, now).await)
     }
 
     async fn set_role(
@@ -308,10 +305,8 @@ impl Storage for PgStore {
         role: MemberRole,
         now: Timestamp,
     ) -> StoreResult<()> {
-        write!(self, |u| conversations::set_role(
-            u, &actor, id, user, role, now
-        )
-        .await)
+        write!(self, |u| members::set_role(u, &actor, id, user, role, now)
+            .await)
     }
 
     async fn update_conversation(
