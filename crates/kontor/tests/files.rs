@@ -570,6 +570,11 @@ async fn pending_uploads_can_be_withdrawn_and_lists_show_files(backend: Backend)
         .expect("send");
     let order: Vec<i64> = sent.attachments.iter().map(|a| a.id).collect();
     assert_eq!(order, vec![tiny.id, second.id]);
+    // The withdrawn upload was the newest row; its id is never given
+    // again, so a retried withdrawal cannot hit the next upload.
+    assert!(second.id > draft.id, "{} reused {}", second.id, draft.id);
+    let retried = anna.delete_attachment(draft.id).await.expect_err("retry");
+    assert_eq!(code(&retried), (Some(404), Some("not_found")));
     let list = bernd.conversations().await.expect("list");
     let preview = list[0].last_message.as_ref().expect("preview");
     assert_eq!(

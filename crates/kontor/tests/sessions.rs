@@ -55,6 +55,35 @@ async fn close_code(ws: &mut Socket) -> (u16, String) {
     }
 }
 
+/// The id of the session `client` is using.
+async fn current_session(client: &Client) -> i64 {
+    let sessions = client.sessions().await.expect("sessions");
+    sessions.iter().find(|s| s.current).expect("current").id
+}
+
+#[tokio::test]
+async fn an_ended_session_id_is_never_given_again() {
+    let srv = TestServer::start().await;
+    let (phone, _) = srv.client("anna").await;
+    let mut laptop = srv.login("anna").await;
+    let ended = current_session(&laptop).await;
+    laptop.logout().await.expect("logout");
+    // The ended session was the newest row; a new login must not inherit
+    // its id (a stale revocation of it would otherwise end the new one).
+    let tablet = srv.login("anna").await;
+    let fresh = current_session(&tablet).await;
+    assert!(fresh > ended, "{fresh} reused {ended}");
+    let stale = phone
+        .revoke_session(ended)
+        .await
+        .expect_err("already ended");
+    assert_eq!(
+        (stale.status(), stale.code()),
+        (Some(404), Some("not_found"))
+    );
+    tablet.me().await.expect("the new session still works");
+}
+
 #[tokio::test]
 async fn sessions_are_listed_and_revoking_one_closes_its_socket() {
     let srv = TestServer::start().await;

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_attachments.sql"),
     include_str!("../../migrations/sqlite/0005_search_by_conversation.sql"),
     include_str!("../../migrations/sqlite/0006_unsent_uploads.sql"),
+    include_str!("../../migrations/sqlite/0007_ids_never_reused.sql"),
 ];
 /// The schema version that last (re)created the search index: a database
 /// migrated past it at start-up gets its existing messages indexed.
