@@ -15,7 +15,7 @@ use kontor_core::model::{Actor, MemberRole, OrgRole, Timestamp};
 use kontor_core::policy::{Action, authorize};
 use kontor_server::encoder::JsonEventEncoder;
 use kontor_server::hub::Hub;
-use kontor_storage::{CommittedEvent, EventEncoder};
+use kontor_storage::{CommittedEvent, EventEncoder, HubSnapshot};
 
 use fixtures::{announcement_channel, member, message};
 
@@ -59,11 +59,18 @@ fn fanout(c: &mut Criterion) {
         g.throughput(Throughput::Elements(n as u64));
         let conv = ConversationId(1);
         let members: Vec<_> = (0..n as i64).map(|u| (conv, UserId(u))).collect();
-        let hub = Hub::new(EventSeq(0), members);
+        let hub = Hub::new(
+            HubSnapshot {
+                at: EventSeq(0),
+                memberships: members,
+                sharing_presence: Vec::new(),
+            },
+            false,
+        );
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         rt.spawn(hub.clone().run(rx));
         let mut subs: Vec<_> = (0..n as i64)
-            .filter_map(|u| hub.subscribe(UserId(u), SessionId(u)))
+            .filter_map(|u| hub.subscribe(UserId(u), OrgId(1), SessionId(u)))
             .collect();
         let frame = JsonEventEncoder.encode(
             EventSeq(1),
@@ -85,6 +92,7 @@ fn fanout(c: &mut Criterion) {
                         },
                         membership: None,
                         revoked_session: None,
+                        presence_sharing: None,
                         frame: frame.clone(),
                     };
                     let _ = tx.send(vec![ev]);

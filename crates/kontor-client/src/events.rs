@@ -110,6 +110,15 @@ impl EventStream {
             .await
     }
 
+    /// Follow these people's presence on this socket (replacing whoever
+    /// it followed); answers and changes arrive as `presence` frames.
+    pub async fn watch_presence(&mut self, user_ids: &[i64]) -> ClientResult<()> {
+        self.send_frame(&ClientFrame::WatchPresence {
+            user_ids: user_ids.to_vec(),
+        })
+        .await
+    }
+
     /// Post a message over the socket instead of an HTTP request. Returns
     /// once the frame is written; the answer is a later `sent` or
     /// `send_failed` frame from [`EventStream::next`] naming `req.txn_id`.

@@ -224,9 +224,14 @@ impl Client {
         Ok(())
     }
 
-    /// Who am I.
-    pub async fn me(&self) -> ClientResult<User> {
+    /// Who am I, with my own settings.
+    pub async fn me(&self) -> ClientResult<Me> {
         self.get("/api/v1/me").await
+    }
+
+    /// Change my own settings.
+    pub async fn update_me(&self, req: &UpdateMe) -> ClientResult<Me> {
+        Ok(self.send_json(Method::PATCH, "/api/v1/me", req).await?.1)
     }
 
     /// My sessions.

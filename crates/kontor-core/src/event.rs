@@ -121,6 +121,15 @@ pub enum Event {
         /// Which session.
         session_id: SessionId,
     },
+    /// The user started or stopped showing colleagues when they are
+    /// online. Logged like any change, so every node's hub, and the user's
+    /// other devices, learn of it in stream order.
+    PresenceSharingChanged {
+        /// Whose setting.
+        user_id: UserId,
+        /// Shown (true) or hidden (false) from now on.
+        share: bool,
+    },
 }
 
 impl Event {
@@ -138,6 +147,7 @@ impl Event {
             Event::ReactionChanged { .. } => "reaction_changed",
             Event::ReadPositionChanged { .. } => "read_position_changed",
             Event::SessionRevoked { .. } => "session_revoked",
+            Event::PresenceSharingChanged { .. } => "presence_sharing_changed",
         }
     }
 
@@ -173,12 +183,12 @@ impl Event {
             Event::MessageCreated { message } | Event::MessageEdited { message } => {
                 conv(&message.conversation_id)
             }
-            Event::ReadPositionChanged { user_id, .. } | Event::SessionRevoked { user_id, .. } => {
-                Audience {
-                    conversation: None,
-                    user: Some(*user_id),
-                }
-            }
+            Event::ReadPositionChanged { user_id, .. }
+            | Event::SessionRevoked { user_id, .. }
+            | Event::PresenceSharingChanged { user_id, .. } => Audience {
+                conversation: None,
+                user: Some(*user_id),
+            },
         }
     }
 

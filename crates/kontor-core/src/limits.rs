@@ -62,3 +62,7 @@ pub const MAX_SEARCH_OFFSET: usize = 1000;
 pub const MAX_FILE_NAME_CHARS: usize = 200;
 /// Most attachments on one message.
 pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
+/// People one socket may watch for presence at once: what one screen shows
+/// (direct-message partners, an open member list), with room to spare.
+/// Bounds the work one client can cause per presence change.
+pub const MAX_PRESENCE_WATCH: usize = 500;

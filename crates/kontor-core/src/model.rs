@@ -157,6 +157,9 @@ pub struct User {
     pub display_name: String,
     /// Organisation role.
     pub org_role: OrgRole,
+    /// Whether colleagues may see when this user is online. Off until the
+    /// user turns it on (GDPR Art. 25(2): not visible to others by default).
+    pub share_presence: bool,
     /// When the account was created.
     pub created_at: Timestamp,
 }

@@ -8,6 +8,11 @@
 //!   go out, further commits add nothing.
 //! - `<prefix>.typing`: a member is typing. Ephemeral by nature, never
 //!   stored; a lost one is a lost typing indicator.
+//! - `<prefix>.presence`: who is online on a node, for those who show it
+//!   (only when `presence.enabled`): a delta per change and the full list
+//!   every few seconds, which also says the node is alive. A lost delta is
+//!   mended by the next full list; a silent node's people go offline (see
+//!   `hub::presence`).
 //!
 //! The client reconnects by itself (forever, with backoff); while it is not
 //! connected the node reports not ready.
@@ -21,10 +26,11 @@ use futures_util::StreamExt;
 use kontor_core::ids::{ConversationId, UserId};
 use kontor_storage::Storage;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{EventsConfig, redact_url};
 use crate::hub::Hub;
+use crate::hub::presence::{ANNOUNCE_INTERVAL, PresenceNotice};
 
 /// How often the client pings the server: bounds how long a silently
 /// dead connection goes unnoticed.
@@ -46,6 +52,8 @@ pub struct Cluster {
     node: u64,
     typing_subject: String,
     commits: mpsc::Sender<()>,
+    /// Dropping it ends the presence relay.
+    _presence_stop: Option<watch::Sender<()>>,
 }
 
 /// Why the cluster link could not be set up.
@@ -54,6 +62,68 @@ pub struct Cluster {
 pub struct ClusterError {
     url: String,
     reason: String,
+}
+
+/// Relay presence: this node's notices out (numbered by the hub, stamped
+/// with `node` here), the others' into `hub`, and every
+/// [`ANNOUNCE_INTERVAL`] a full list out and silent nodes expired. Runs
+/// until the returned sender is dropped.
+async fn relay_presence(
+    client: &async_nats::Client,
+    subject: String,
+    node: u64,
+    hub: Hub,
+) -> Result<watch::Sender<()>, String> {
+    let mut incoming = client
+        .subscribe(subject.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let (out, mut outgoing) = mpsc::unbounded_channel::<PresenceNotice>();
+    hub.announce_presence_to(out);
+    let receiver = hub.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = incoming.next().await {
+            match serde_json::from_slice::<PresenceNotice>(&msg.payload) {
+                Ok(n) if n.node != node => receiver.remote_presence(n),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "ignoring a malformed presence notice"),
+            }
+        }
+    });
+    let (stop, stopped) = watch::channel(());
+    let publisher = client.clone();
+    let mut publisher_stopped = stopped.clone();
+    tokio::spawn(async move {
+        loop {
+            let mut notice = tokio::select! {
+                n = outgoing.recv() => match n {
+                    Some(n) => n,
+                    None => return,
+                },
+                _ = publisher_stopped.changed() => return,
+            };
+            notice.node = node;
+            let Ok(payload) = serde_json::to_vec(&notice) else {
+                continue;
+            };
+            if let Err(e) = publisher.publish(subject.clone(), payload.into()).await {
+                tracing::debug!(error = %e, "presence notice not sent; the next full list mends it");
+            }
+        }
+    });
+    let mut ticker_stopped = stopped;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ANNOUNCE_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = ticker_stopped.changed() => return,
+            }
+            hub.announce_presence();
+            hub.expire_presence(std::time::Instant::now());
+        }
+    });
+    Ok(stop)
 }
 
 impl Cluster {
@@ -101,6 +171,15 @@ impl Cluster {
             .await
             .map_err(|e| err(e.to_string()))?;
         let node = rand::random::<u64>();
+        let presence_stop = if hub.presence_enabled() {
+            Some(
+                relay_presence(&client, format!("{prefix}.presence"), node, hub.clone())
+                    .await
+                    .map_err(err)?,
+            )
+        } else {
+            None
+        };
         tokio::spawn(async move {
             while commits_in.next().await.is_some() {
                 store.wake();
@@ -134,6 +213,7 @@ impl Cluster {
             node,
             typing_subject,
             commits,
+            _presence_stop: presence_stop,
         }))
     }
 

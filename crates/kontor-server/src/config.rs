@@ -32,6 +32,20 @@ pub struct Config {
     pub log: LogConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// Showing colleagues who is online.
+    pub presence: PresenceConfig,
+}
+
+/// Presence: whether people may show colleagues when they are online. Off
+/// by default, because a system that shows who is at work is one the works
+/// council has a say over (BetrVG §87(1) no. 6); turn it on once that is
+/// agreed. Even then each person decides for themselves (off until they
+/// turn it on), and nothing about it is stored. See docs/presence.md.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresenceConfig {
+    /// Offer presence at all.
+    pub enabled: bool,
 }
 
 /// `/metrics`: on by default, for the monitoring on the operator's own

@@ -8,9 +8,13 @@
 //! the members. A 10,000-member channel costs one stored row and 10,000
 //! cheap reference-counted clones.
 //!
+//! It also keeps presence, in memory only ([`presence`]).
+//!
 //! Every connection has a bounded queue. A client that cannot keep up is
 //! disconnected with the reason `slow_consumer` instead of slowing down
 //! delivery to anyone else; it resumes from its last position.
+
+pub mod presence;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -18,8 +22,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
 use kontor_core::event::MembershipEffect;
-use kontor_core::ids::{ConversationId, EventSeq, SessionId, UserId};
-use kontor_storage::{CommittedEvent, EventSink};
+use kontor_core::ids::{ConversationId, EventSeq, OrgId, SessionId, UserId};
+use kontor_storage::{CommittedEvent, EventSink, HubSnapshot};
 use tokio::sync::{Notify, mpsc};
 
 use kontor_wire::{EventFrame, WireEvent, encode_frame};
@@ -94,8 +98,20 @@ impl Closer {
 struct Conn {
     id: u64,
     session: SessionId,
+    org: OrgId,
+    /// Whose presence this socket watches, sorted.
+    watching: Vec<UserId>,
     tx: mpsc::Sender<Utf8Bytes>,
     closer: Arc<Closer>,
+}
+
+impl Conn {
+    /// Queue `frame`, or order the socket closed if its queue is full.
+    fn send(&self, frame: &Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(frame.clone()) {
+            self.closer.close(CloseReason::SlowConsumer);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -106,15 +122,14 @@ struct HubState {
     next_conn: u64,
     connections: usize,
     shutting_down: bool,
+    presence: presence::Presence,
 }
 
 impl HubState {
     fn send_to_user(&self, user: UserId, frame: &Utf8Bytes) {
         if let Some(conns) = self.conns.get(&user) {
             for c in conns {
-                if let Err(mpsc::error::TrySendError::Full(_)) = c.tx.try_send(frame.clone()) {
-                    c.closer.close(CloseReason::SlowConsumer);
-                }
+                c.send(frame);
             }
         }
     }
@@ -163,6 +178,9 @@ impl HubState {
                 c.closer.close(CloseReason::SessionRevoked);
             }
         }
+        if let (Some(share), Some(user)) = (ev.presence_sharing, ev.audience.user) {
+            self.set_sharing(user, share);
+        }
     }
 }
 
@@ -189,15 +207,30 @@ pub struct Subscription {
     pub position: EventSeq,
 }
 
+impl Subscription {
+    /// Watch these people's presence from now on, instead of whoever this
+    /// connection watched before; the answer arrives as a `presence` frame.
+    pub fn watch_presence(&self, user_ids: &[i64]) -> Result<(), presence::TooManyWatched> {
+        self.hub.watch(self.user, self.id, user_ids)
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         let mut st = self.hub.lock();
-        if let Some(conns) = st.conns.get_mut(&self.user) {
-            conns.retain(|c| c.id != self.id);
-            if conns.is_empty() {
-                st.conns.remove(&self.user);
+        let (user, id) = (self.user, self.id);
+        st.presence_changing(&[user], |st| {
+            let mut watched = Vec::new();
+            if let Some(conns) = st.conns.get_mut(&user) {
+                if let Some(i) = conns.iter().position(|c| c.id == id) {
+                    watched = conns.swap_remove(i).watching;
+                }
+                if conns.is_empty() {
+                    st.conns.remove(&user);
+                }
             }
-        }
+            st.unwatch(user, id, &watched);
+        });
         st.connections = st.connections.saturating_sub(1);
     }
 }
@@ -228,19 +261,21 @@ impl EventSink for HubSink {
 }
 
 impl Hub {
-    /// A hub that knows every membership as of stream position `at`.
-    pub fn new(at: EventSeq, memberships: Vec<(ConversationId, UserId)>) -> Hub {
+    /// A hub that starts from `snapshot`, showing presence if
+    /// `presence_enabled`.
+    pub fn new(snapshot: HubSnapshot, presence_enabled: bool) -> Hub {
         let mut members: HashMap<ConversationId, HashSet<UserId>> = HashMap::new();
-        for (c, u) in memberships {
+        for (c, u) in snapshot.memberships {
             members.entry(c).or_default().insert(u);
         }
         Hub {
             state: Arc::new(Mutex::new(HubState {
-                processed: at,
+                processed: snapshot.at,
                 members,
+                presence: presence::Presence::new(presence_enabled, snapshot.sharing_presence),
                 ..HubState::default()
             })),
-            position: Arc::new(tokio::sync::watch::Sender::new(at)),
+            position: Arc::new(tokio::sync::watch::Sender::new(snapshot.at)),
         }
     }
 
@@ -264,9 +299,9 @@ impl Hub {
         }
     }
 
-    /// Register a connection for `user`; live events after the returned
-    /// position flow into its queue. `None` while shutting down.
-    pub fn subscribe(&self, user: UserId, session: SessionId) -> Option<Subscription> {
+    /// Register a connection for `user` of `org`; live events after the
+    /// returned position flow into its queue. `None` while shutting down.
+    pub fn subscribe(&self, user: UserId, org: OrgId, session: SessionId) -> Option<Subscription> {
         let mut st = self.lock();
         if st.shutting_down {
             return None;
@@ -278,12 +313,15 @@ impl Hub {
         });
         st.next_conn += 1;
         let id = st.next_conn;
-        st.conns.entry(user).or_default().push(Conn {
+        let conn = Conn {
             id,
             session,
+            org,
+            watching: Vec::new(),
             tx,
             closer: Arc::clone(&closer),
-        });
+        };
+        st.presence_changing(&[user], |st| st.conns.entry(user).or_default().push(conn));
         st.connections += 1;
         Some(Subscription {
             hub: self.clone(),

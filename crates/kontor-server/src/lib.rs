@@ -182,8 +182,7 @@ impl Server {
             peers: Arc::clone(&peers),
         });
         let (store, writer) = open_store(&config, sink).await?;
-        let (at, memberships) = store.membership_snapshot().await?;
-        let hub = Hub::new(at, memberships);
+        let hub = Hub::new(store.hub_snapshot().await?, config.presence.enabled);
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
         let cluster = if config.events.nats_url.is_empty() {
             None

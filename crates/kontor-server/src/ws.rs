@@ -12,7 +12,8 @@
 //! 4. Live events follow. Clients may send `{"type":"typing","conversation_id":N}`
 //!    and post messages with `send` frames (see [`ClientFrame`]), each
 //!    answered by `sent` or `send_failed`; at most [`MAX_SENDS_IN_FLIGHT`]
-//!    are processed at once per socket.
+//!    are processed at once per socket. `watch_presence` names whose
+//!    presence the socket follows (`presence` frames; see `hub::presence`).
 //!
 //! The server pings every 30 seconds. It closes connections silent for more
 //! than 75 seconds (`idle_timeout`; checked at each ping, so within 105
@@ -32,6 +33,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use kontor_core::ids::{ConversationId, EventSeq};
+use kontor_core::limits::MAX_PRESENCE_WATCH;
 use kontor_core::model::Actor;
 use kontor_storage::Resume;
 use serde::Deserialize;
@@ -79,7 +81,8 @@ pub struct EventsParams {
 
 /// Open the live event stream (WebSocket). Server frames are
 /// [`EventFrame`]s; client frames are [`ClientFrame`]s (`auth`, `typing`,
-/// `send`, at most 64 KiB each, at most 32 `send`s in flight per socket).
+/// `send`, `watch_presence`, at most 64 KiB each, at most 32 `send`s in
+/// flight per socket, at most 500 people watched).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
     responses(
         (status = 101, description = "Switching to WebSocket; every frame is an EventFrame", body = EventFrame),
@@ -189,7 +192,10 @@ async fn connection(
     if after.is_some() {
         catch_up(&state).await;
     }
-    let Some(mut sub) = state.hub.subscribe(auth.user.id, auth.session.id) else {
+    let Some(mut sub) = state
+        .hub
+        .subscribe(auth.user.id, auth.user.org_id, auth.session.id)
+    else {
         close_with(&state, &mut socket, 1012, "server_restart").await;
         return;
     };
@@ -241,6 +247,17 @@ async fn connection(
                         Ok(ClientFrame::Typing { conversation_id }) => {
                             let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
                         }
+                        Ok(ClientFrame::WatchPresence { user_ids }) => {
+                            if sub.watch_presence(&user_ids).is_err() {
+                                let err = WireEvent::Error {
+                                    code: "too_many_watched".into(),
+                                    message: format!("watch at most {MAX_PRESENCE_WATCH} people at once"),
+                                };
+                                if !deliver(&state, &mut socket, frame(err), closed.as_mut()).await {
+                                    return;
+                                }
+                            }
+                        }
                         Ok(ClientFrame::Send { conversation_id, txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids }) => {
                             let spec = SendMessage { txn_id, text, thread_root_id, mentions, mentions_channel, attachment_ids };
                             sending.push(post(state.clone(), user, ConversationId(conversation_id), spec));
@@ -248,7 +265,7 @@ async fn connection(
                         Ok(ClientFrame::Auth { .. }) | Err(_) => {
                             let err = WireEvent::Error {
                                 code: "invalid_frame".into(),
-                                message: "expected a typing or send frame (see ClientFrame in the API document)".into(),
+                                message: "expected a typing, send or watch_presence frame (see ClientFrame in the API document)".into(),
                             };
                             if !deliver(&state, &mut socket, frame(err), closed.as_mut()).await {
                                 return;

@@ -97,6 +97,9 @@ pub struct CommittedEvent {
     pub membership: Option<MembershipEffect>,
     /// For session revocations: the session whose sockets must close.
     pub revoked_session: Option<SessionId>,
+    /// For presence settings: the audience user now shows (true) or hides
+    /// (false) their presence.
+    pub presence_sharing: Option<bool>,
     /// The encoded frame, shared by every recipient.
     pub frame: Bytes,
 }
@@ -110,6 +113,18 @@ pub trait EventSink: Send + Sync + 'static {
     /// several nodes share, before those events reach [`Self::committed`]):
     /// the place to tell the other nodes to look.
     fn local_commit(&self) {}
+}
+
+/// The state the real-time hub starts from; events after `at` keep it
+/// current.
+#[derive(Clone, Debug, Default)]
+pub struct HubSnapshot {
+    /// The event position the rest reflects.
+    pub at: EventSeq,
+    /// Every membership.
+    pub memberships: Vec<(ConversationId, UserId)>,
+    /// The users who show colleagues when they are online.
+    pub sharing_presence: Vec<UserId>,
 }
 
 /// A stored event as replayed to a reconnecting client.
@@ -174,6 +189,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn get_user(&self, org: OrgId, id: UserId) -> StoreResult<User>;
     /// Users of an organisation, sorted by display name, optionally filtered.
     async fn list_users(&self, org: OrgId, query: UserQuery) -> StoreResult<Vec<User>>;
+    /// Show (or hide) the user's presence to colleagues, logging
+    /// [`kontor_core::event::Event::PresenceSharingChanged`] if it changed.
+    async fn set_share_presence(
+        &self,
+        user: UserId,
+        share: bool,
+        now: Timestamp,
+    ) -> StoreResult<User>;
     /// Replace a password hash and end all of the user's sessions.
     async fn set_password(&self, user: UserId, hash: String, now: Timestamp) -> StoreResult<()>;
 
@@ -352,6 +375,6 @@ pub trait Storage: Send + Sync + 'static {
     /// (never the newest); returns how many. A client resuming from before
     /// the oldest kept event is told to resync.
     async fn prune_events(&self, before: Timestamp, limit: usize) -> StoreResult<usize>;
-    /// Every membership, with the event position it reflects, for the hub.
-    async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)>;
+    /// What the hub keeps in memory, as of one event position.
+    async fn hub_snapshot(&self) -> StoreResult<HubSnapshot>;
 }

@@ -60,6 +60,7 @@ const TABLES: &[Table] = &[
             ("org_role", Text),
             ("password_hash", Text),
             ("created_at", Int),
+            ("share_presence", Bool),
         ],
         order: "id",
         identity: Some("id"),

@@ -168,6 +168,22 @@ pub enum WireEvent {
         /// Who types.
         user_id: i64,
     },
+    /// You showed or hid your presence (on any of your devices).
+    PresenceSharingChanged {
+        /// Whether colleagues now see when you are online.
+        share_presence: bool,
+    },
+    /// Who of those you watch (`watch_presence`) is online now (ephemeral,
+    /// no `seq`). The answer to a watch lists all of them; later frames
+    /// list only changes. Offline also covers anyone who does not show
+    /// their presence, is in another organisation or does not exist, and
+    /// everyone while you do not show your own.
+    Presence {
+        /// Online now.
+        online: Vec<i64>,
+        /// Not online (or not shown).
+        offline: Vec<i64>,
+    },
 }
 
 impl From<&Event> for WireEvent {
@@ -251,6 +267,9 @@ impl From<&Event> for WireEvent {
             },
             Event::SessionRevoked { session_id, .. } => WireEvent::SessionRevoked {
                 session_id: session_id.0,
+            },
+            Event::PresenceSharingChanged { share, .. } => WireEvent::PresenceSharingChanged {
+                share_presence: *share,
             },
         }
     }

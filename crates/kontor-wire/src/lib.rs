@@ -71,6 +71,32 @@ impl From<&model::User> for User {
     }
 }
 
+/// The logged-in user: what everyone sees of them, plus their own
+/// settings, which nobody else sees.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct Me {
+    /// The public part.
+    #[serde(flatten)]
+    pub user: User,
+    /// Whether colleagues see when I am online (off until I turn it on).
+    pub share_presence: bool,
+    /// Whether this installation shows presence at all (the operator's
+    /// `presence.enabled`, a works-council decision).
+    pub presence_available: bool,
+}
+
+impl Me {
+    /// `user` as they see themselves, on an installation where presence is
+    /// `presence_available` or not.
+    pub fn new(user: &model::User, presence_available: bool) -> Me {
+        Me {
+            user: user.into(),
+            share_presence: user.share_presence,
+            presence_available,
+        }
+    }
+}
+
 /// A login session.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 pub struct Session {

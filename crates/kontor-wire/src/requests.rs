@@ -156,6 +156,13 @@ pub enum ClientFrame {
         /// Conversation.
         conversation_id: i64,
     },
+    /// Tell me who of these people is online, now and as it changes, in
+    /// `presence` frames; replaces what this socket watched before (an
+    /// empty list stops watching). At most 500 ids.
+    WatchPresence {
+        /// The people to watch.
+        user_ids: Vec<i64>,
+    },
     /// Post a message or thread reply.
     Send {
         /// Conversation.
@@ -177,6 +184,15 @@ pub enum ClientFrame {
         #[serde(default)]
         attachment_ids: Vec<i64>,
     },
+}
+
+/// Changes to my own settings; fields left out stay as they are.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    /// Show colleagues when I am online.
+    #[serde(default)]
+    pub share_presence: Option<bool>,
 }
 
 /// An edit.

@@ -135,7 +135,7 @@ async fn non_members_get_404_and_no_events() {
     anna.send(dm.id, &text("auch nicht für eve"))
         .await
         .expect("send");
-    let eve_dm = direct(&bernd, eve.me().await.expect("me").id).await;
+    let eve_dm = direct(&bernd, eve.me().await.expect("me").user.id).await;
     bernd
         .send(eve_dm.id, &text("marker"))
         .await

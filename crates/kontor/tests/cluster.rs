@@ -166,7 +166,7 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
     let bob = login(&node_b.url, "bob").await;
     let mut alice_events = alice.events(None).await.expect("alice stream");
     let mut bob_events = bob.events(None).await.expect("bob stream");
-    let bob_id = bob.me().await.expect("me").id;
+    let bob_id = bob.me().await.expect("me").user.id;
     let (dm, _) = alice
         .create_conversation(&CreateConversation {
             kind: "direct".into(),

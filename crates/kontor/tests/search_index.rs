@@ -72,12 +72,14 @@ async fn reindex_rebuilds_and_old_databases_are_indexed_on_open() {
         return;
     }
 
-    // Turn the database into one from before search (and files) existed:
-    // no index or attachment table, schema version 2.
+    // Turn the database into one from before search (and files, and the
+    // presence setting) existed: no index or attachment table, no
+    // `users.share_presence`, schema version 2.
     {
         let conn = rusqlite::Connection::open(&db).expect("open db");
         conn.execute_batch(
-            "DROP TABLE attachments; DROP TABLE message_search; PRAGMA user_version = 2;",
+            "DROP TABLE attachments; DROP TABLE message_search; \
+             ALTER TABLE users DROP COLUMN share_presence; PRAGMA user_version = 2;",
         )
         .expect("downgrade");
     }

@@ -123,7 +123,7 @@ async fn sessions_are_listed_and_revoking_one_closes_its_socket() {
         (err.status(), err.code()),
         (Some(401), Some("unauthenticated"))
     );
-    assert_eq!(phone_session.username, "anna");
+    assert_eq!(phone_session.user.username, "anna");
     // The other session lives on and hears nothing it should not.
     assert_eq!(laptop.sessions().await.expect("sessions").len(), 1);
     let dm = channel(&laptop, "Ich").await;

@@ -61,7 +61,7 @@ async fn socket_sends_are_stored_delivered_and_idempotent() {
         message.text.as_deref(),
         Some("Über den Socket: Schicht läuft")
     );
-    assert_eq!(message.sender_id, anna.me().await.expect("me").id);
+    assert_eq!(message.sender_id, anna.me().await.expect("me").user.id);
 
     // The same txn_id again, over the socket and over REST: the first
     // message, never a second one.

@@ -47,11 +47,25 @@ pub async fn logout(State(state): State<AppState>, auth: Authenticated) -> ApiRe
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The logged-in user.
+/// The logged-in user, with their own settings.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = wire::User), (status = 401, body = ErrorBody)))]
-pub async fn me(auth: Authenticated) -> Json<wire::User> {
-    Json((&auth.user).into())
+    responses((status = 200, body = wire::Me), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Json<wire::Me> {
+    Json(wire::Me::new(&auth.user, state.hub.presence_enabled()))
+}
+
+/// Change my own settings (showing my presence). The change reaches my
+/// other devices as `presence_sharing_changed`.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    request_body = UpdateMe,
+    responses((status = 200, body = wire::Me), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Json(req): Json<UpdateMe>,
+) -> ApiResult<Json<wire::Me>> {
+    let user = accounts::update_me(&state, &auth, req.share_presence).await?;
+    Ok(Json(wire::Me::new(&user, state.hub.presence_enabled())))
 }
 
 /// My sessions, newest first.

@@ -50,7 +50,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
-        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::me, accounts::update_me))
         .routes(routes!(accounts::list_sessions))
         .routes(routes!(accounts::revoke_session))
         .routes(routes!(accounts::list_users))

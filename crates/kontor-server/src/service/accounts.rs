@@ -209,6 +209,21 @@ pub async fn logout(state: &AppState, auth: &Authenticated) -> ApiResult<()> {
         .await?)
 }
 
+/// Change the caller's own settings; returns them as they now are.
+pub async fn update_me(
+    state: &AppState,
+    auth: &Authenticated,
+    share_presence: Option<bool>,
+) -> ApiResult<User> {
+    match share_presence {
+        Some(share) => Ok(state
+            .store
+            .set_share_presence(auth.user.id, share, state.now())
+            .await?),
+        None => Ok(auth.user.clone()),
+    }
+}
+
 /// The caller's sessions.
 pub async fn list_sessions(state: &AppState, auth: &Authenticated) -> ApiResult<Vec<Session>> {
     Ok(state.store.list_sessions(auth.user.id).await?)

@@ -115,6 +115,7 @@ pub async fn create_user(u: &mut Unit<'_>, new: &NewUser, now: Timestamp) -> Sto
         email: new.email.clone(),
         display_name: new.display_name.clone(),
         org_role: new.org_role,
+        share_presence: false,
         created_at: now,
     })
 }
@@ -133,7 +134,10 @@ pub async fn user_by_login(
         .await?;
     match row {
         None => Ok(None),
-        Some(r) => Ok(Some((rows::user(&r)?, r.try_get::<String, _>(7)?))),
+        Some(r) => Ok(Some((
+            rows::user(&r)?,
+            r.try_get::<String, _>(rows::USER_COL_COUNT)?,
+        ))),
     }
 }
 
@@ -230,6 +234,42 @@ async fn end_sessions(
         .await?;
     }
     Ok(ids.len())
+}
+
+/// Show or hide the user's presence; logs the change only when it is one.
+/// The UPDATE locks the row first, so two units cannot both log a change.
+pub async fn set_share_presence(
+    u: &mut Unit<'_>,
+    user: UserId,
+    share: bool,
+    now: Timestamp,
+) -> StoreResult<User> {
+    let changed =
+        sqlx::query("UPDATE users SET share_presence = $1 WHERE id = $2 AND share_presence <> $1")
+            .bind(share)
+            .bind(user.0)
+            .execute(u.conn())
+            .await?
+            .rows_affected();
+    if changed > 0 {
+        u.emit(
+            Event::PresenceSharingChanged {
+                user_id: user,
+                share,
+            },
+            now,
+        )
+        .await?;
+    }
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+    match sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user.0)
+        .fetch_optional(u.conn())
+        .await?
+    {
+        Some(r) => rows::user(&r),
+        None => Err(DomainError::NotFound("user").into()),
+    }
 }
 
 /// Change a user's password and end all their sessions.

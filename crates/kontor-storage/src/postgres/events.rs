@@ -9,7 +9,7 @@ use kontor_core::model::Timestamp;
 use sqlx::{Connection, PgConnection, Row};
 
 use super::unit::Unit;
-use crate::{CommittedEvent, Resume, StoreResult, StoredEvent};
+use crate::{CommittedEvent, HubSnapshot, Resume, StoreResult, StoredEvent};
 
 /// The newest position handed out (and committed: the counter row is
 /// updated in the same transaction as the event it numbers).
@@ -72,19 +72,28 @@ pub async fn after(conn: &mut PgConnection, user: UserId, after: EventSeq) -> St
 }
 
 /// Every membership and the position it reflects, read in one snapshot.
-pub async fn membership_snapshot(
-    conn: &mut PgConnection,
-) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
+pub async fn hub_snapshot(conn: &mut PgConnection) -> StoreResult<HubSnapshot> {
     let mut tx = snapshot(conn).await?;
-    let head = head(&mut tx).await?;
+    let at = head(&mut tx).await?;
     let rows = sqlx::query("SELECT conversation_id, user_id FROM members")
         .fetch_all(&mut *tx)
         .await?;
-    let mut members = Vec::with_capacity(rows.len());
+    let mut memberships = Vec::with_capacity(rows.len());
     for r in rows {
-        members.push((ConversationId(r.try_get(0)?), UserId(r.try_get(1)?)));
+        memberships.push((ConversationId(r.try_get(0)?), UserId(r.try_get(1)?)));
     }
-    Ok((head, members))
+    let sharing_presence =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE share_presence")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(UserId)
+            .collect();
+    Ok(HubSnapshot {
+        at,
+        memberships,
+        sharing_presence,
+    })
 }
 
 /// Up to `limit` committed events after `after`, whoever wrote them, as
@@ -97,8 +106,8 @@ pub async fn committed_after(
 ) -> StoreResult<Vec<CommittedEvent>> {
     let rows = sqlx::query(
         "SELECT seq, audience_conversation_id, audience_user_id, payload, \
-         membership_conversation_id, membership_added, membership_removed, revoked_session_id \
-         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+         membership_conversation_id, membership_added, membership_removed, revoked_session_id, \
+         presence_sharing FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after.0)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -129,6 +138,7 @@ pub async fn committed_after(
             },
             membership,
             revoked_session: r.try_get::<Option<i64>, _>(7)?.map(SessionId),
+            presence_sharing: r.try_get::<Option<bool>, _>(8)?,
             frame: Bytes::from(r.try_get::<Vec<u8>, _>(3)?),
         });
     }

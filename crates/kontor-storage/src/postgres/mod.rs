@@ -216,6 +216,16 @@ impl Storage for PgStore {
         accounts::list_users(&mut *self.read().await?, org, &query).await
     }
 
+    async fn set_share_presence(
+        &self,
+        user: UserId,
+        share: bool,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        write!(self, |u| accounts::set_share_presence(u, user, share, now)
+            .await)
+    }
+
     async fn set_password(&self, user: UserId, hash: String, now: Timestamp) -> StoreResult<()> {
         write!(self, |u| accounts::set_password(u, user, &hash, now).await)
     }
@@ -453,7 +463,7 @@ impl Storage for PgStore {
         write!(self, |u| events::prune(u, before, limit).await)
     }
 
-    async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
-        events::membership_snapshot(&mut *self.read().await?).await
+    async fn hub_snapshot(&self) -> StoreResult<HubSnapshot> {
+        events::hub_snapshot(&mut *self.read().await?).await
     }
 }

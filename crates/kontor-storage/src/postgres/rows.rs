@@ -9,7 +9,9 @@ use sqlx::{PgConnection, Row};
 
 use crate::{StoreError, StoreResult};
 
-pub use crate::sqlite::rows::{CONV_COLS, MESSAGE_COLS, SESSION_COLS, USER_COLS, required};
+pub use crate::sqlite::rows::{
+    CONV_COLS, MESSAGE_COLS, SESSION_COLS, USER_COL_COUNT, USER_COLS, required,
+};
 
 fn bad(what: &str, v: &str) -> StoreError {
     StoreError::Internal(format!("unknown {what} {v:?} in the database"))
@@ -38,6 +40,7 @@ pub fn user_at(r: &PgRow, o: usize) -> StoreResult<User> {
         display_name: r.try_get(o + 4)?,
         org_role: OrgRole::parse(&role).ok_or_else(|| bad("org role", &role))?,
         created_at: Timestamp(r.try_get(o + 6)?),
+        share_presence: r.try_get(o + 7)?,
     })
 }
 

@@ -8,7 +8,10 @@ use crate::StoreResult;
 
 /// Embedded migrations, applied in order; `kontor_schema.version` records
 /// how many have run. Never edit a released migration: append a new one.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_core.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_core.sql"),
+    include_str!("../../migrations/postgres/0002_presence_sharing.sql"),
+];
 
 /// The advisory lock key that serialises migrations between nodes
 /// ("kontor" in ASCII).

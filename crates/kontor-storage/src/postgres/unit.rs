@@ -105,11 +105,15 @@ impl<'e> Unit<'e> {
             Event::SessionRevoked { session_id, .. } => Some(session_id.0),
             _ => None,
         };
+        let presence_sharing = match &event {
+            Event::PresenceSharingChanged { share, .. } => Some(*share),
+            _ => None,
+        };
         sqlx::query(
             "INSERT INTO events (seq, kind, audience_conversation_id, audience_user_id, \
              content_message_id, payload, created_at, membership_conversation_id, \
-             membership_added, membership_removed, revoked_session_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             membership_added, membership_removed, revoked_session_id, presence_sharing) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(seq.0)
         .bind(event.kind())
@@ -122,6 +126,7 @@ impl<'e> Unit<'e> {
         .bind(m_added)
         .bind(m_removed)
         .bind(revoked)
+        .bind(presence_sharing)
         .execute(&mut *self.tx)
         .await?;
         self.emitted = true;

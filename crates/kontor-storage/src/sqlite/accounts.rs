@@ -87,6 +87,7 @@ pub fn create_user(unit: &mut Unit<'_>, new: &NewUser, now: Timestamp) -> StoreR
         email: new.email.clone(),
         display_name: new.display_name.clone(),
         org_role: new.org_role,
+        share_presence: false,
         created_at: now,
     })
 }
@@ -98,7 +99,7 @@ pub fn user_by_login(conn: &Connection, login: &str) -> StoreResult<Option<(User
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params![login], |r| {
-            Ok((rows::user(r)?, r.get::<_, String>(7)?))
+            Ok((rows::user(r)?, r.get::<_, String>(rows::USER_COL_COUNT)?))
         })
         .optional()?)
 }
@@ -170,6 +171,36 @@ fn end_sessions(
         )?;
     }
     Ok(ids.len())
+}
+
+/// Show or hide the user's presence; logs the change only when it is one.
+pub fn set_share_presence(
+    unit: &mut Unit<'_>,
+    user: UserId,
+    share: bool,
+    now: Timestamp,
+) -> StoreResult<User> {
+    let changed = unit
+        .conn
+        .prepare_cached(
+            "UPDATE users SET share_presence = ?1 WHERE id = ?2 AND share_presence <> ?1",
+        )?
+        .execute(params![share, user.0])?;
+    if changed > 0 {
+        unit.emit(
+            Event::PresenceSharingChanged {
+                user_id: user,
+                share,
+            },
+            now,
+        )?;
+    }
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1");
+    unit.conn
+        .prepare_cached(&sql)?
+        .query_row(params![user.0], rows::user)
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound("user").into())
 }
 
 pub fn set_password(

@@ -7,7 +7,7 @@ use kontor_core::model::Timestamp;
 use rusqlite::{Connection, params};
 
 use super::writer::Unit;
-use crate::{Resume, StoreResult, StoredEvent};
+use crate::{HubSnapshot, Resume, StoreResult, StoredEvent};
 
 pub fn head(conn: &Connection) -> StoreResult<EventSeq> {
     Ok(EventSeq(
@@ -56,17 +56,24 @@ pub fn after(conn: &mut Connection, user: UserId, after: EventSeq) -> StoreResul
     Ok(Resume::Events(events))
 }
 
-pub fn membership_snapshot(
-    conn: &mut Connection,
-) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
+pub fn hub_snapshot(conn: &mut Connection) -> StoreResult<HubSnapshot> {
     let tx = conn.transaction()?;
-    let head = head(&tx)?;
-    let members = {
+    let at = head(&tx)?;
+    let memberships = {
         let mut stmt = tx.prepare_cached("SELECT conversation_id, user_id FROM members")?;
         stmt.query_map([], |r| Ok((ConversationId(r.get(0)?), UserId(r.get(1)?))))?
             .collect::<Result<_, _>>()?
     };
-    Ok((head, members))
+    let sharing_presence = {
+        let mut stmt = tx.prepare_cached("SELECT id FROM users WHERE share_presence")?;
+        stmt.query_map([], |r| Ok(UserId(r.get(0)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    Ok(HubSnapshot {
+        at,
+        memberships,
+        sharing_presence,
+    })
 }
 
 /// Delete up to `limit` of the oldest events created before `before`,

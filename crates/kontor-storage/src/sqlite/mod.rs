@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_search_by_conversation.sql"),
     include_str!("../../migrations/sqlite/0006_unsent_uploads.sql"),
     include_str!("../../migrations/sqlite/0007_ids_never_reused.sql"),
+    include_str!("../../migrations/sqlite/0008_presence_sharing.sql"),
 ];
 /// The schema version that last (re)created the search index: a database
 /// migrated past it at start-up gets its existing messages indexed.
@@ -243,6 +244,17 @@ impl Storage for SqliteStore {
     async fn list_users(&self, org: OrgId, query: UserQuery) -> StoreResult<Vec<User>> {
         self.readers
             .read(move |c| accounts::list_users(c, org, &query))
+            .await
+    }
+
+    async fn set_share_presence(
+        &self,
+        user: UserId,
+        share: bool,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        self.writer
+            .write(move |u| accounts::set_share_presence(u, user, share, now))
             .await
     }
 
@@ -554,7 +566,7 @@ impl Storage for SqliteStore {
             .await
     }
 
-    async fn membership_snapshot(&self) -> StoreResult<(EventSeq, Vec<(ConversationId, UserId)>)> {
-        self.readers.read(events::membership_snapshot).await
+    async fn hub_snapshot(&self) -> StoreResult<HubSnapshot> {
+        self.readers.read(events::hub_snapshot).await
     }
 }

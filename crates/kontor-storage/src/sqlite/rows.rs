@@ -15,8 +15,10 @@ fn bad(what: &str, v: &str) -> rusqlite::Error {
     )
 }
 
-pub const USER_COLS: &str =
-    "u.id, u.org_id, u.username, u.email, u.display_name, u.org_role, u.created_at";
+/// How many columns [`USER_COLS`] names: where a query's next column starts.
+pub const USER_COL_COUNT: usize = 8;
+
+pub const USER_COLS: &str = "u.id, u.org_id, u.username, u.email, u.display_name, u.org_role, u.created_at, u.share_presence";
 
 pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
     user_at(r, 0)
@@ -33,6 +35,7 @@ pub fn user_at(r: &Row<'_>, o: usize) -> rusqlite::Result<User> {
         display_name: r.get(o + 4)?,
         org_role: OrgRole::parse(&role).ok_or_else(|| bad("org role", &role))?,
         created_at: Timestamp(r.get(o + 6)?),
+        share_presence: r.get(o + 7)?,
     })
 }
 

@@ -78,11 +78,16 @@ impl Unit<'_> {
             Event::SessionRevoked { session_id, .. } => Some(*session_id),
             _ => None,
         };
+        let presence_sharing = match &event {
+            Event::PresenceSharingChanged { share, .. } => Some(*share),
+            _ => None,
+        };
         self.committed.push(CommittedEvent {
             seq,
             audience,
             membership: event.membership_effect(),
             revoked_session,
+            presence_sharing,
             frame,
         });
         Ok(seq)
