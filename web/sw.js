@@ -11,7 +11,7 @@
 // content-hashed, so a new release must change CACHE_NAME below: the browser
 // then sees a changed sw.js, installs it and the old cache is dropped.
 
-const CACHE_NAME = 'kontor-shell-v9';
+const CACHE_NAME = 'kontor-shell-v10';
 
 const SHELL = [
   '/',
@@ -30,6 +30,7 @@ const SHELL = [
   '/js/icons.js',
   '/js/files.js',
   '/js/state.js',
+  '/js/presence.js',
   '/js/views/login.js',
   '/js/views/list.js',
   '/js/views/dialogs.js',

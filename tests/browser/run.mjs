@@ -33,6 +33,7 @@ import { registerA11yTest } from './a11y.mjs';
 import { registerSearchTest } from './search.mjs';
 import { registerAttachmentsTest } from './attachments.mjs';
 import { registerSearchFiltersTest } from './search-filters.mjs';
+import { registerPresenceTest } from './presence.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -717,6 +718,7 @@ test('11 the service worker caches every module the app loads', async () => {
 registerSearchTest(test, helpers);
 registerAttachmentsTest(test, helpers);
 registerSearchFiltersTest(test, helpers);
+registerPresenceTest(test, helpers);
 
 // ---------------------------------------------------------------------------
 // Runner

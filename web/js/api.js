@@ -109,9 +109,14 @@ export function logout() {
   return request('POST', '/auth/logout');
 }
 
-/** GET /me → User. */
+/** GET /me → Me (User plus share_presence, presence_available). */
 export function me() {
   return request('GET', '/me');
+}
+
+/** PATCH /me {share_presence?} → Me. */
+export function updateMe(changes) {
+  return request('PATCH', '/me', { body: changes });
 }
 
 /** GET /sessions → Session[] (newest first). */

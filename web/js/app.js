@@ -10,6 +10,7 @@
 
 import * as api from './api.js';
 import { EventStream } from './events.js';
+import * as presence from './presence.js';
 import { h } from './dom.js';
 import { t, onLanguageChange, applyDocumentLanguage, LANG_KEY } from './i18n.js';
 import { state, reset, subscribe, loadConversations, loadDirectory, applyEvent, totalUnread, rememberUsers, conversationTitle } from './state.js';
@@ -49,6 +50,7 @@ const events = new EventStream({
   onLoggedOut: () => forcedLogout(),
 });
 
+presence.attach(events);
 api.onUnauthorized(() => forcedLogout());
 
 // --- start-up ------------------------------------------------------------------
@@ -233,6 +235,7 @@ function handleFrame(frame) {
   switch (frame.type) {
     case 'hello':
       state.sessionId = frame.session_id;
+      presence.onConnected();
       if (!frame.resuming) {
         // A fresh stream: reload what might have changed before it began.
         loadConversations().catch(() => {});
@@ -240,6 +243,13 @@ function handleFrame(frame) {
       }
       return;
     case 'resumed':
+      return;
+    case 'presence':
+      presence.onFrame(frame);
+      return;
+    case 'presence_sharing_changed':
+      presence.onSharingChanged(frame.share_presence);
+      if (view && view.onEvent) view.onEvent(frame);
       return;
     case 'resync_required':
       loadConversations().catch(() => {});
@@ -364,6 +374,7 @@ function clearLocal() {
   if (ui.unsubscribe) ui.unsubscribe();
   Object.assign(ui, { layout: null, list: null, mainSlot: null, current: null, unsubscribe: null });
   reset();
+  presence.reset();
   online = true;
   renderBanner();
   try {

@@ -93,6 +93,16 @@ export class EventStream {
     this.ws.send(JSON.stringify({ type: 'typing', conversation_id: conversationId }));
   }
 
+  /**
+   * Watch these people's presence on this socket (replacing the last list).
+   * Returns false when not connected; the caller asks again on `hello`.
+   */
+  watchPresence(userIds) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || this.status !== 'online') return false;
+    this.ws.send(JSON.stringify({ type: 'watch_presence', user_ids: userIds }));
+    return true;
+  }
+
   // --- internals -----------------------------------------------------------
 
   connect() {

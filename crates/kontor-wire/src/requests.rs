@@ -22,8 +22,8 @@ pub struct LoginResponse {
     pub token: String,
     /// The new session.
     pub session: crate::Session,
-    /// Who logged in.
-    pub user: crate::User,
+    /// Who logged in, with their own settings (as `GET /me`).
+    pub user: crate::Me,
 }
 
 /// Directory query.

@@ -76,13 +76,13 @@ pub async fn login(
         &SavedSession {
             server: server.to_owned(),
             token: resp.token,
-            username: resp.user.username.clone(),
+            username: resp.user.user.username.clone(),
         },
     )?;
     println!(
         "logged in as {} ({}); session saved in {}",
-        resp.user.display_name,
-        resp.user.username,
+        resp.user.user.display_name,
+        resp.user.user.username,
         path.display()
     );
     Ok(())

@@ -95,7 +95,12 @@ pub async fn demo(
     listen: Option<SocketAddr>,
     seed_only: bool,
 ) -> anyhow::Result<()> {
-    let config = load_config(&args, listen)?;
+    let mut config = load_config(&args, listen)?;
+    // The demo shows what Kontor can do, presence among it (each person
+    // still turns their own on); `KONTOR_PRESENCE__ENABLED=false` keeps it off.
+    if std::env::var_os("KONTOR_PRESENCE__ENABLED").is_none() {
+        config.presence.enabled = true;
+    }
     init_logging(&config);
     let clock = Arc::new(DemoClock::default());
     let server = Server::open_with_clock(config.clone(), clock.clone()).await?;

@@ -16,16 +16,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::process::{ServerProcess, kontor_for, seed_org};
-use common::{Backend, EVENT_WAIT, database};
+use common::cluster::{Nats, login, node, shared_database, wait_for};
+use common::process::seed_org;
+use common::{Backend, EVENT_WAIT};
+use kontor_client::Client;
+use kontor_client::kontor_wire::WireEvent;
 use kontor_client::kontor_wire::requests::{CreateConversation, HistoryParams, SendMessage};
-use kontor_client::kontor_wire::{EventFrame, WireEvent};
-use kontor_client::{Client, EventStream};
 
 const PASSWORD: &str = "zwei-knoten-2026";
 /// Writers per node during the load phase.
@@ -36,113 +35,6 @@ const ACKS_BEFORE_KILL: usize = 120;
 const SENDS_AFTER_KILL: usize = 15;
 /// Upper bound per writer so a node that never dies cannot loop forever.
 const MAX_SENDS: usize = 5_000;
-
-/// A private NATS server on a free loopback port, so one test can stop it.
-struct Nats {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl Nats {
-    fn start() -> Nats {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut nats = Nats { child: None, port };
-        nats.resume();
-        nats
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)start the server on its port and wait until it accepts.
-    fn resume(&mut self) {
-        let bin = std::env::var("KONTOR_TEST_NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
-        let child = Command::new(&bin)
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// One fresh database shared by the data directories of all nodes.
-fn shared_database(dirs: &[&Path]) -> String {
-    let admin = std::env::var("KONTOR_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("kontor_{}", common::txn().replace('-', "_"));
-    let url = database::fresh_database(&admin, &name);
-    for dir in dirs {
-        std::fs::write(dir.join("test-database-url"), &url).expect("marker");
-    }
-    url
-}
-
-/// `kontor serve` on `dir` as a node of the cluster.
-fn node(dir: &Path, nats: &Nats, files: &Backend) -> ServerProcess {
-    let mut cmd = kontor_for(dir);
-    cmd.env("KONTOR_EVENTS__NATS_URL", nats.url());
-    if let Backend::S3(s3) = files {
-        cmd.env("KONTOR_FILES__BACKEND", "s3")
-            .env("KONTOR_S3__ENDPOINT", &s3.endpoint)
-            .env("KONTOR_S3__REGION", &s3.region)
-            .env("KONTOR_S3__BUCKET", &s3.bucket)
-            .env("KONTOR_S3__PREFIX", &s3.prefix)
-            .env("KONTOR_S3__ACCESS_KEY_ID", &s3.access_key_id)
-            .env("KONTOR_S3__SECRET_ACCESS_KEY", &s3.secret_access_key)
-            .env("KONTOR_S3__ALLOW_HTTP", "true");
-    }
-    ServerProcess::start_command(cmd, "serve", dir)
-}
-
-async fn login(url: &str, user: &str) -> Client {
-    let mut c = Client::new(url).expect("client");
-    c.login(user, PASSWORD, Some("cluster-test"))
-        .await
-        .expect("login");
-    c
-}
-
-async fn next(s: &mut EventStream) -> EventFrame {
-    tokio::time::timeout(EVENT_WAIT, s.next())
-        .await
-        .expect("an event in time")
-        .expect("stream open")
-}
-
-async fn wait_for(s: &mut EventStream, mut pred: impl FnMut(&WireEvent) -> bool) -> EventFrame {
-    loop {
-        let f = next(s).await;
-        if pred(&f.event) {
-            return f;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL, nats-server and the S3 test server"]
@@ -162,8 +54,8 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
     let node_b = node(dir_b.path(), &nats, &files);
 
     // Live across nodes: alice on A, bob on B.
-    let alice = login(&node_a.url, "alice").await;
-    let bob = login(&node_b.url, "bob").await;
+    let alice = login(&node_a.url, "alice", PASSWORD).await;
+    let bob = login(&node_b.url, "bob", PASSWORD).await;
     let mut alice_events = alice.events(None).await.expect("alice stream");
     let mut bob_events = bob.events(None).await.expect("bob stream");
     let bob_id = bob.me().await.expect("me").user.id;
@@ -216,7 +108,7 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
         } else {
             &node_b.url
         };
-        clients.push(login(url, w).await);
+        clients.push(login(url, w, PASSWORD).await);
     }
     let (channel, _) = clients[0]
         .create_conversation(&CreateConversation {
@@ -329,7 +221,7 @@ async fn two_nodes_deliver_live_and_survive_kill_9_of_one() {
     let expected = acked.len();
 
     // Every acknowledged message is stored exactly once…
-    let reader = login(&node_b.url, "bob").await;
+    let reader = login(&node_b.url, "bob", PASSWORD).await;
     reader.join(channel.id).await.expect("bob joins");
     let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
     let mut after = 0;
@@ -417,7 +309,7 @@ async fn readiness_follows_nats() {
         .await
         .expect("healthz");
     assert_eq!(alive.status().as_u16(), 200);
-    let alice = login(&server.url, "alice").await;
+    let alice = login(&server.url, "alice", PASSWORD).await;
     assert!(alice.conversations().await.is_ok());
 
     nats.resume();

@@ -6,7 +6,6 @@ mod common;
 
 use common::{PASSWORD, TestServer, assert_none_before_marker, events, next, next_matching};
 use kontor_client::kontor_wire::WireEvent;
-use kontor_client::kontor_wire::requests::UpdateMe;
 use kontor_client::{Client, EventStream};
 use kontor_core::model::OrgRole;
 use kontor_server::service::accounts::{self, UserSpec};
@@ -17,13 +16,7 @@ async fn with_presence() -> TestServer {
 }
 
 async fn share(client: &Client, share: bool) {
-    let me = client
-        .update_me(&UpdateMe {
-            share_presence: Some(share),
-        })
-        .await
-        .expect("settings saved");
-    assert_eq!(me.share_presence, share);
+    common::share_presence(client, share).await;
 }
 
 /// The next `presence` frame, as (online, offline).

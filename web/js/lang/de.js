@@ -290,6 +290,12 @@ export const de = {
   'settings.account': 'Konto',
   'settings.signedInAs': 'Angemeldet als {name} ({username})',
   'settings.logout': 'Abmelden',
+  'settings.presence': 'Online-Status',
+  'settings.presenceShare': 'Kolleginnen und Kollegen sehen, wenn ich online bin',
+  'settings.presenceHint': 'Online heißt: Kontor ist auf einem deiner Geräte geöffnet. Es gibt kein „abwesend“ und kein „zuletzt online“, und nichts davon wird gespeichert. Wer den eigenen Status verbirgt, sieht auch den der anderen nicht.',
+  'settings.presenceUnavailable': 'Der Online-Status ist in dieser Installation ausgeschaltet.',
+  'settings.presenceSaved': 'Gespeichert.',
+  'presence.online': 'online',
 
   'user.unknown': 'Unbekannte Person',
 

@@ -289,6 +289,12 @@ export const en = {
   'settings.revoked': 'The session has ended.',
   'settings.account': 'Account',
   'settings.signedInAs': 'Signed in as {name} ({username})',
+  'settings.presence': 'Online status',
+  'settings.presenceShare': 'Let colleagues see when I am online',
+  'settings.presenceHint': 'Online means Kontor is open on one of your devices. There is no "away" and no "last seen", and none of it is stored. If you hide your own status, you do not see anyone else\'s either.',
+  'settings.presenceUnavailable': 'Online status is turned off on this installation.',
+  'settings.presenceSaved': 'Saved.',
+  'presence.online': 'online',
   'settings.logout': 'Sign out',
 
   'user.unknown': 'Unknown person',

@@ -7,6 +7,7 @@ import { icon } from '../icons.js';
 import { t, tn, formatTime, formatDay, isToday } from '../i18n.js';
 import { plainPreview } from '../markdown.js';
 import { state, sortedSummaries, conversationTitle, shortName } from '../state.js';
+import * as presence from '../presence.js';
 import { SearchPanel } from './search.js';
 
 export class ListPane {
@@ -134,7 +135,9 @@ export class ListPane {
       : null;
     const needle = this.filter.trim().toLowerCase();
     const items = [];
-    for (const s of sortedSummaries()) {
+    const sorted = sortedSummaries();
+    presence.show('list', sorted.filter((s) => s.conversation.kind === 'direct' && s.peer_id).map((s) => s.peer_id));
+    for (const s of sorted) {
       const title = conversationTitle(s.conversation, s);
       if (needle && !title.toLowerCase().includes(needle)) continue;
       items.push(this.item(s, title));
@@ -170,6 +173,7 @@ export class ListPane {
     // The accessible name reads: title, unread count, preview.
     const srUnread = unread ? tn('list.unread', s.unread_count) + (s.unread_mentions ? `, ${tn('list.mentions', s.unread_mentions)}` : '') : '';
     const path = `/c/${c.id}`;
+    const online = c.kind === 'direct' && s.peer_id && presence.isOnline(s.peer_id);
     return h(
       'li',
       null,
@@ -182,12 +186,13 @@ export class ListPane {
           'aria-current': c.id === this.activeId ? 'page' : null,
           on: { click: (e) => this.follow(e, path) },
         },
-        h('span', { class: 'conv-kind', 'aria-hidden': 'true' }, icon(kindIcon)),
+        h('span', { class: 'conv-kind', 'aria-hidden': 'true' }, icon(kindIcon), online ? h('span', { class: 'presence-dot', dataset: { presence: 'online' } }) : null),
         h(
           'span',
           { class: 'conv-main' },
           h('span', { class: 'conv-top' }, h('span', { class: 'conv-name' }, title), when ? h('span', { class: 'conv-time muted' }, when) : null),
           h('span', { class: 'conv-bottom' }, h('span', { class: 'conv-preview muted' }, preview), badge),
+          online ? h('span', { class: 'visually-hidden' }, `, ${t('presence.online')}`) : null,
           srUnread ? h('span', { class: 'visually-hidden' }, `, ${srUnread}`) : null,
         ),
       ),

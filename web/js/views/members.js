@@ -9,7 +9,8 @@ import * as api from '../api.js';
 import { h, confirmDialog } from '../dom.js';
 import { icon } from '../icons.js';
 import { t, tn, errorText } from '../i18n.js';
-import { state, userName, ensureUsers } from '../state.js';
+import { state, userName, ensureUsers, subscribe } from '../state.js';
+import * as presence from '../presence.js';
 import { PeoplePicker } from './people.js';
 
 const ROLES = ['owner', 'moderator', 'member'];
@@ -45,6 +46,10 @@ export class MemberSection {
     this.loadError = null;
     this.picker = null;
     this.el = h('section', { class: 'details-section' });
+    this.presenceSource = `members:${view.id}`;
+    this.unsubscribe = subscribe((kinds) => {
+      if (kinds.has('presence')) this.renderList();
+    });
   }
 
   async load() {
@@ -99,6 +104,7 @@ export class MemberSection {
     const active = document.activeElement;
     const key = this.list.contains(active) && active.dataset ? active.dataset.key : null;
     const sorted = [...this.members].sort((a, b) => (RANK[a.role] ?? 3) - (RANK[b.role] ?? 3) || userName(a.user_id).localeCompare(userName(b.user_id)));
+    presence.show(this.presenceSource, sorted.map((m) => m.user_id));
     this.count.textContent = tn('conv.members', sorted.length);
     this.list.replaceChildren(...sorted.map((m) => this.row(m)));
     if (key) {
@@ -125,7 +131,11 @@ export class MemberSection {
       : h('span', { class: 'tag' }, t(`role.${m.role}`));
     return h('li', { class: 'member', dataset: { id: m.user_id } },
       h('div', { class: 'member-info' },
-        h('span', { class: 'member-name' }, name, me ? h('span', { class: 'muted' }, ` ${t('members.you')}`) : null),
+        h('span', { class: 'member-name' },
+          presence.isOnline(m.user_id) ? h('span', { class: 'presence-dot', 'aria-hidden': 'true', dataset: { presence: 'online' } }) : null,
+          name,
+          me ? h('span', { class: 'muted' }, ` ${t('members.you')}`) : null,
+          presence.isOnline(m.user_id) ? h('span', { class: 'visually-hidden' }, ` (${t('presence.online')})`) : null),
         user && user.username ? h('span', { class: 'muted small' }, `@${user.username}`) : null),
       role,
       canRemove
@@ -239,5 +249,7 @@ export class MemberSection {
 
   destroy() {
     if (this.picker) this.picker.search.cancel();
+    this.unsubscribe();
+    presence.hide(this.presenceSource);
   }
 }

@@ -1,4 +1,5 @@
-// Settings: language, my sessions (with revoke for the others), logout.
+// Settings: language, online status (showing my presence), my sessions
+// (with revoke for the others), logout.
 
 import * as api from '../api.js';
 import { h, confirmDialog } from '../dom.js';
@@ -60,6 +61,7 @@ export class SettingsView {
             h('legend', { class: 'visually-hidden' }, t('settings.language')),
             langChoice('de', 'Deutsch'),
             langChoice('en', 'English'))),
+        this.presenceSection(),
         h('section', { class: 'settings-section', 'aria-labelledby': 'sessions-title' },
           h('h3', { id: 'sessions-title' }, t('settings.sessions')),
           h('p', { class: 'muted' }, t('settings.sessionsHint')),
@@ -72,6 +74,49 @@ export class SettingsView {
           h('button', { type: 'button', class: 'btn btn-danger', on: { click: () => this.ctx.logout() } }, t('settings.logout')))),
     );
     this.renderSessions();
+  }
+
+  /** Online status: the choice is mine; the server may not offer it at all. */
+  presenceSection() {
+    const me = state.me;
+    const title = h('h3', { id: 'presence-title' }, t('settings.presence'));
+    if (!me || !me.presence_available) {
+      return h('section', { class: 'settings-section', 'aria-labelledby': 'presence-title' },
+        title, h('p', { class: 'muted' }, t('settings.presenceUnavailable')));
+    }
+    this.presenceStatus = h('p', { class: 'muted', role: 'status' });
+    this.presenceError = h('p', { class: 'form-error', role: 'alert' });
+    this.presenceBox = h('input', {
+      type: 'checkbox',
+      id: 'presence-share',
+      checked: !!me.share_presence,
+      'aria-describedby': 'presence-hint',
+      on: { change: (e) => this.setSharing(e.target) },
+    });
+    return h('section', { class: 'settings-section', 'aria-labelledby': 'presence-title' },
+      title,
+      h('label', { class: 'choice', for: 'presence-share' }, this.presenceBox, ' ', t('settings.presenceShare')),
+      h('p', { class: 'muted', id: 'presence-hint' }, t('settings.presenceHint')),
+      this.presenceStatus,
+      this.presenceError);
+  }
+
+  async setSharing(box) {
+    const share = box.checked;
+    box.disabled = true;
+    this.presenceError.textContent = '';
+    this.presenceStatus.textContent = '';
+    try {
+      const me = await api.updateMe({ share_presence: share });
+      Object.assign(state.me, { share_presence: me.share_presence });
+      box.checked = me.share_presence;
+      this.presenceStatus.textContent = t('settings.presenceSaved');
+    } catch (e) {
+      box.checked = !share;
+      this.presenceError.textContent = errorText(e);
+    } finally {
+      box.disabled = false;
+    }
   }
 
   renderSessions() {
@@ -135,6 +180,10 @@ export class SettingsView {
 
   /** Live events: another session ended somewhere. */
   onEvent(frame) {
+    if (frame.type === 'presence_sharing_changed' && this.presenceBox) {
+      this.presenceBox.checked = frame.share_presence;
+      return;
+    }
     if (frame.type === 'session_revoked' && this.sessions) {
       this.sessions = this.sessions.filter((s) => s.id !== frame.session_id);
       this.renderSessions();

@@ -35,7 +35,7 @@ pub async fn login(
     Ok(Json(LoginResponse {
         token: out.token,
         session: wire::Session::new(&out.session, out.session.id),
-        user: (&out.user).into(),
+        user: wire::Me::new(&out.user, state.hub.presence_enabled()),
     }))
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod backend;
+pub mod cluster;
 pub mod database;
 pub use backend::Backend;
 
@@ -156,6 +157,18 @@ impl TestServer {
         }
         dir
     }
+}
+
+/// Show (or hide) the client's presence; returns the settings after it.
+pub async fn share_presence(client: &Client, share: bool) -> kontor_client::kontor_wire::Me {
+    let me = client
+        .update_me(&kontor_client::kontor_wire::requests::UpdateMe {
+            share_presence: Some(share),
+        })
+        .await
+        .expect("settings saved");
+    assert_eq!(me.share_presence, share);
+    me
 }
 
 /// Open the event stream and consume the `hello`, returning its position.
