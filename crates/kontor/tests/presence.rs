@@ -201,7 +201,7 @@ async fn other_organisations_never_see_presence() {
     share(&eve, true).await;
     let (bob, _) = srv.client("bob").await;
     share(&bob, true).await;
-    let (_anna_ev, _) = events(&anna).await;
+    let (anna_ev, _) = events(&anna).await;
 
     let (mut eve_ev, _) = events(&eve).await;
     eve_ev
@@ -218,14 +218,23 @@ async fn other_organisations_never_see_presence() {
         .await
         .expect("watch");
     assert_eq!(presence(&mut bob_ev).await, (vec![anna_user.id.0], vec![]));
+    // Not even the moment Anna goes offline reaches Eve: it would tell her
+    // that Anna had been online.
+    anna_ev.close().await;
+    assert_eq!(
+        presence(&mut bob_ev).await,
+        (vec![], vec![anna_user.id.0]),
+        "Bob, her colleague, sees her go"
+    );
+    let marker = 424_242;
     eve_ev
-        .watch_presence(&[anna_user.id.0])
+        .watch_presence(&[anna_user.id.0, marker])
         .await
         .expect("watch");
     assert_none_before_marker(
         &mut eve_ev,
-        |e| matches!(e, WireEvent::Presence { online, .. } if !online.is_empty()),
-        |e| mentions(e, anna_user.id.0),
+        |e| mentions(e, anna_user.id.0) && !mentions(e, marker),
+        |e| mentions(e, marker),
     )
     .await;
 }

@@ -144,9 +144,10 @@ impl HubState {
             .collect();
         let result = change(self);
         for (user, (was, was_here)) in users.iter().zip(before) {
-            let now = self.online_in(*user);
-            if was.is_some() != now.is_some() {
-                self.tell_watchers(*user, now);
+            match (was, self.online_in(*user)) {
+                (None, Some(org)) => self.tell_watchers(*user, true, org),
+                (Some(org), None) => self.tell_watchers(*user, false, org),
+                _ => {}
             }
             let here = self.shown_here(*user);
             if was_here != here {
@@ -156,15 +157,18 @@ impl HubState {
         result
     }
 
-    /// Tell the shown watchers of `user` that they are now online in `org`,
-    /// or offline (`None`).
-    fn tell_watchers(&self, user: UserId, org: Option<OrgId>) {
+    /// Tell the watchers of `user` in `org` who show their own presence
+    /// that `user` came `online` or went offline. Nobody else hears of
+    /// either: to a watcher in another organisation, even the moment of
+    /// going offline would tell that someone had been online.
+    fn tell_watchers(&self, user: UserId, online: bool, org: OrgId) {
         let Some(watchers) = self.presence.watchers.get(&user) else {
             return;
         };
-        let frame = match org {
-            Some(_) => presence_frame(vec![user.0], Vec::new()),
-            None => presence_frame(Vec::new(), vec![user.0]),
+        let frame = if online {
+            presence_frame(vec![user.0], Vec::new())
+        } else {
+            presence_frame(Vec::new(), vec![user.0])
         };
         let Some(frame) = frame else { return };
         for (watcher, conn) in watchers {
@@ -172,7 +176,7 @@ impl HubState {
                 continue;
             }
             if let Some(c) = self.conn(*watcher, *conn)
-                && (org.is_none() || Some(c.org) == org)
+                && c.org == org
             {
                 c.send(&frame);
             }
@@ -184,7 +188,7 @@ impl HubState {
     }
 
     fn announce_change(&mut self, user: UserId, here: Option<OrgId>) {
-        self.presence.seq += 1;
+        self.presence.seq = self.presence.seq.wrapping_add(1);
         let Some(out) = &self.presence.out else {
             return;
         };
@@ -266,10 +270,12 @@ impl HubState {
         affected.extend(notice.online.iter().map(|(u, _)| UserId(*u)));
         if notice.full {
             affected.extend(node.users.keys().copied());
-        } else if !node.in_sync || notice.seq != node.seq + 1 {
+        } else if !node.in_sync || notice.seq != node.seq.wrapping_add(1) {
             node.in_sync = false;
             return;
         }
+        affected.sort_unstable();
+        affected.dedup();
         let node_id = notice.node;
         self.presence_changing(&affected, move |st| {
             let Some(node) = st.presence.remote.get_mut(&node_id) else {
