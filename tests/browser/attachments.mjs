@@ -212,9 +212,8 @@ export function registerAttachmentsTest(test, x) {
     await b.locator('.search-view').waitFor({ state: 'hidden' });
 
     // --- an SVG with scripts is a download card, nothing else; audio plays on demand ----------
-    // Requests from before this upload do not count: SQLite may give a new
-    // upload the id of a withdrawn one (Entwurf.txt above), whose DELETE
-    // then has the same path.
+    // Only requests made after this upload count: the check is about what
+    // showing the message fetches, not about anything earlier in the test.
     const beforeAudio = requests.length;
     const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwn()"><script>window.__pwn()</script><foreignObject><img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="window.__pwn()"/></foreignObject></svg>`);
     await aComposer.locator('input[type="file"]').setInputFiles([

@@ -66,3 +66,7 @@ pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 10;
 /// (direct-message partners, an open member list), with room to spare.
 /// Bounds the work one client can cause per presence change.
 pub const MAX_PRESENCE_WATCH: usize = 500;
+/// `watch_presence` frames one socket may send per minute: a screen changes
+/// its list a few times a minute at most, and each answer is work under the
+/// hub's lock.
+pub const MAX_PRESENCE_WATCHES_PER_MINUTE: u32 = 30;

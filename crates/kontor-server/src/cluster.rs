@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::{EventsConfig, redact_url};
 use crate::hub::Hub;
-use crate::hub::presence::{ANNOUNCE_INTERVAL, PresenceNotice};
+use crate::hub::presence::{ANNOUNCE_INTERVAL, NOTICE_QUEUE, PresenceNotice};
 
 /// How often the client pings the server: bounds how long a silently
 /// dead connection goes unnoticed.
@@ -78,7 +78,7 @@ async fn relay_presence(
         .subscribe(subject.clone())
         .await
         .map_err(|e| e.to_string())?;
-    let (out, mut outgoing) = mpsc::unbounded_channel::<PresenceNotice>();
+    let (out, mut outgoing) = mpsc::channel::<PresenceNotice>(NOTICE_QUEUE);
     hub.announce_presence_to(out);
     let receiver = hub.clone();
     tokio::spawn(async move {
@@ -106,8 +106,11 @@ async fn relay_presence(
             let Ok(payload) = serde_json::to_vec(&notice) else {
                 continue;
             };
+            let size = payload.len();
             if let Err(e) = publisher.publish(subject.clone(), payload.into()).await {
-                tracing::debug!(error = %e, "presence notice not sent; the next full list mends it");
+                // A full list larger than the server's max_payload fails
+                // every time: the operator must hear of it.
+                tracing::warn!(error = %e, bytes = size, full = notice.full, "presence notice not sent");
             }
         }
     });

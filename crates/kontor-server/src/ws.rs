@@ -33,7 +33,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use kontor_core::ids::{ConversationId, EventSeq};
-use kontor_core::limits::MAX_PRESENCE_WATCH;
+use kontor_core::limits::{MAX_PRESENCE_WATCH, MAX_PRESENCE_WATCHES_PER_MINUTE};
 use kontor_core::model::Actor;
 use kontor_storage::Resume;
 use serde::Deserialize;
@@ -220,6 +220,7 @@ async fn connection(
     let closer = sub.closer.clone();
     let mut closed = std::pin::pin!(closer.closed());
     let mut sending = FuturesUnordered::new();
+    let mut watches = RateWindow::default();
     loop {
         tokio::select! {
             biased;
@@ -248,11 +249,15 @@ async fn connection(
                             let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
                         }
                         Ok(ClientFrame::WatchPresence { user_ids }) => {
-                            if sub.watch_presence(&user_ids).is_err() {
-                                let err = WireEvent::Error {
-                                    code: "too_many_watched".into(),
-                                    message: format!("watch at most {MAX_PRESENCE_WATCH} people at once"),
-                                };
+                            let refused = if !watches.admit(Instant::now()) {
+                                Some(("rate_limited", format!("at most {MAX_PRESENCE_WATCHES_PER_MINUTE} watch_presence frames a minute")))
+                            } else if sub.watch_presence(&user_ids).is_err() {
+                                Some(("too_many_watched", format!("watch at most {MAX_PRESENCE_WATCH} people at once")))
+                            } else {
+                                None
+                            };
+                            if let Some((code, message)) = refused {
+                                let err = WireEvent::Error { code: code.into(), message };
                                 if !deliver(&state, &mut socket, frame(err), closed.as_mut()).await {
                                     return;
                                 }
@@ -290,6 +295,29 @@ async fn connection(
                 }
             }
         }
+    }
+}
+
+/// Counts one kind of client frame per minute, for a per-socket limit.
+#[derive(Default)]
+struct RateWindow {
+    started: Option<Instant>,
+    count: u32,
+}
+
+impl RateWindow {
+    /// Whether one more frame at `now` is within
+    /// [`MAX_PRESENCE_WATCHES_PER_MINUTE`].
+    fn admit(&mut self, now: Instant) -> bool {
+        match self.started {
+            Some(t) if now.duration_since(t) < Duration::from_secs(60) => {}
+            _ => {
+                self.started = Some(now);
+                self.count = 0;
+            }
+        }
+        self.count = self.count.saturating_add(1);
+        self.count <= MAX_PRESENCE_WATCHES_PER_MINUTE
     }
 }
 

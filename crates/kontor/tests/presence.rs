@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{PASSWORD, TestServer, assert_none_before_marker, events, next, next_matching};
+use common::{
+    EVENT_WAIT, PASSWORD, TestServer, assert_none_before_marker, events, next, next_matching,
+};
 use kontor_client::kontor_wire::WireEvent;
 use kontor_client::{Client, EventStream};
 use kontor_core::model::OrgRole;
@@ -15,8 +17,16 @@ async fn with_presence() -> TestServer {
     TestServer::start_configured(dir, |c| c.presence.enabled = true).await
 }
 
-async fn share(client: &Client, share: bool) {
+/// Show or hide, and wait until this node's hub has applied the change:
+/// on PostgreSQL the hub learns of committed events from the shared log, a
+/// moment after the write was acknowledged.
+async fn share(srv: &TestServer, client: &Client, share: bool) {
     common::share_presence(client, share).await;
+    let head = srv.state.store.head().await.expect("head");
+    assert!(
+        srv.state.hub.caught_up(head, EVENT_WAIT).await,
+        "the hub did not reach position {head:?}"
+    );
 }
 
 /// The next `presence` frame, as (online, offline).
@@ -42,8 +52,8 @@ async fn presence_is_off_unless_the_operator_turns_it_on() {
     let me = anna.me().await.expect("me");
     assert!(!me.presence_available);
     assert!(!me.share_presence, "nobody shows presence by default");
-    share(&anna, true).await;
-    share(&bob, true).await;
+    share(&srv, &anna, true).await;
+    share(&srv, &bob, true).await;
     let (_anna_ev, _) = events(&anna).await;
     let (mut bob_ev, _) = events(&bob).await;
     bob_ev
@@ -66,8 +76,8 @@ async fn people_who_show_presence_come_and_go_for_those_watching() {
     let me = bob.me().await.expect("me");
     assert!(me.presence_available);
     assert!(!me.share_presence);
-    share(&anna, true).await;
-    share(&bob, true).await;
+    share(&srv, &anna, true).await;
+    share(&srv, &bob, true).await;
     let anna_id = anna_user.id.0;
     let carla_id = carla_user.id.0;
 
@@ -118,8 +128,8 @@ async fn hiding_presence_hides_it_at_once_and_hides_others_from_you() {
     let srv = with_presence().await;
     let (anna, anna_user) = srv.client("anna").await;
     let (bob, bob_user) = srv.client("bob").await;
-    share(&anna, true).await;
-    share(&bob, true).await;
+    share(&srv, &anna, true).await;
+    share(&srv, &bob, true).await;
     let anna_id = anna_user.id.0;
     let (mut anna_ev, _) = events(&anna).await;
     let (mut bob_ev, _) = events(&bob).await;
@@ -133,7 +143,7 @@ async fn hiding_presence_hides_it_at_once_and_hides_others_from_you() {
 
     // Anna hides: Bob sees her go offline while her socket stays open, and
     // her other devices learn of her choice; she no longer sees Bob.
-    share(&anna, false).await;
+    share(&srv, &anna, false).await;
     assert_eq!(presence(&mut bob_ev).await, (vec![], vec![anna_id]));
     let f = next_matching(&mut anna_ev, |e| {
         matches!(e, WireEvent::PresenceSharingChanged { .. })
@@ -153,8 +163,8 @@ async fn hiding_presence_hides_it_at_once_and_hides_others_from_you() {
     );
 
     // Saying it twice changes nothing and logs nothing.
-    share(&anna, false).await;
-    share(&anna, true).await;
+    share(&srv, &anna, false).await;
+    share(&srv, &anna, true).await;
     let f = next(&mut anna_ev).await;
     assert!(
         matches!(
@@ -180,7 +190,7 @@ async fn hiding_presence_hides_it_at_once_and_hides_others_from_you() {
 async fn other_organisations_never_see_presence() {
     let srv = with_presence().await;
     let (anna, anna_user) = srv.client("anna").await;
-    share(&anna, true).await;
+    share(&srv, &anna, true).await;
     let other = accounts::create_org(&srv.state, "Andere AG")
         .await
         .expect("org");
@@ -198,9 +208,9 @@ async fn other_organisations_never_see_presence() {
     .await
     .expect("user");
     let eve = srv.login("eve").await;
-    share(&eve, true).await;
+    share(&srv, &eve, true).await;
     let (bob, _) = srv.client("bob").await;
-    share(&bob, true).await;
+    share(&srv, &bob, true).await;
     let (anna_ev, _) = events(&anna).await;
 
     let (mut eve_ev, _) = events(&eve).await;
@@ -243,7 +253,7 @@ async fn other_organisations_never_see_presence() {
 async fn watch_lists_and_settings_are_bounded_and_checked() {
     let srv = with_presence().await;
     let (anna, anna_user) = srv.client("anna").await;
-    share(&anna, true).await;
+    share(&srv, &anna, true).await;
     let (mut ev, _) = events(&anna).await;
     ev.watch_presence(&[anna_user.id.0]).await.expect("watch");
     assert_eq!(presence(&mut ev).await, (vec![anna_user.id.0], vec![]));
@@ -262,6 +272,19 @@ async fn watch_lists_and_settings_are_bounded_and_checked() {
     let (online, offline) = presence(&mut ev).await;
     assert!(online.is_empty());
     assert_eq!(offline.len(), 500);
+
+    // Three watch frames so far; 30 a minute are answered, the 31st is not.
+    for _ in 3..30 {
+        ev.watch_presence(&[anna_user.id.0]).await.expect("watch");
+        assert_eq!(presence(&mut ev).await, (vec![anna_user.id.0], vec![]));
+    }
+    ev.watch_presence(&[]).await.expect("frame written");
+    let f = next(&mut ev).await;
+    assert!(
+        matches!(&f.event, WireEvent::Error { code, .. } if code == "rate_limited"),
+        "{:?}",
+        f.event
+    );
 
     let http = reqwest::Client::new();
     let token = anna.token().expect("token").to_owned();

@@ -47,8 +47,11 @@ export class MemberSection {
     this.picker = null;
     this.el = h('section', { class: 'details-section' });
     this.presenceSource = `members:${view.id}`;
+    this.onlineKey = '';
+    // Redraw only when a member's status changed: a redraw rebuilds the
+    // rows (and would close an open role menu).
     this.unsubscribe = subscribe((kinds) => {
-      if (kinds.has('presence')) this.renderList();
+      if (kinds.has('presence') && this.members && this.onlineNow() !== this.onlineKey) this.renderList();
     });
   }
 
@@ -105,6 +108,7 @@ export class MemberSection {
     const key = this.list.contains(active) && active.dataset ? active.dataset.key : null;
     const sorted = [...this.members].sort((a, b) => (RANK[a.role] ?? 3) - (RANK[b.role] ?? 3) || userName(a.user_id).localeCompare(userName(b.user_id)));
     presence.show(this.presenceSource, sorted.map((m) => m.user_id));
+    this.onlineKey = this.onlineNow();
     this.count.textContent = tn('conv.members', sorted.length);
     this.list.replaceChildren(...sorted.map((m) => this.row(m)));
     if (key) {
@@ -112,6 +116,11 @@ export class MemberSection {
       if (again) again.focus();
       else this.heading.focus();
     }
+  }
+
+  /** Which members are online now, as a comparable key. */
+  onlineNow() {
+    return (this.members || []).filter((m) => presence.isOnline(m.user_id)).map((m) => m.user_id).sort((a, b) => a - b).join(',');
   }
 
   row(m) {

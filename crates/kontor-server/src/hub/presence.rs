@@ -34,8 +34,13 @@ use super::{Conn, Hub, HubState};
 /// How often a node announces everyone online on it.
 pub const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(5);
 /// Silence after which a node's people count as offline: three missed
-/// announcements, so one lost message does not flap anyone.
+/// announcements, so one lost message does not flap anyone. Checked at
+/// each announcement, so they go offline 15 to 20 s after its last word.
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Notices that may wait for NATS. While NATS is away, further ones are
+/// dropped: receivers see the gap in the numbers and wait for the next
+/// full list, so nothing stale piles up for the outage.
+pub const NOTICE_QUEUE: usize = 256;
 
 /// What one node tells the others about the people online on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +86,7 @@ pub(super) struct Presence {
     /// Number of the last notice this node made.
     seq: u64,
     /// To the cluster link (several nodes only).
-    out: Option<mpsc::UnboundedSender<PresenceNotice>>,
+    out: Option<mpsc::Sender<PresenceNotice>>,
 }
 
 impl Presence {
@@ -196,7 +201,7 @@ impl HubState {
             Some(org) => (vec![(user.0, org.0)], Vec::new()),
             None => (Vec::new(), vec![user.0]),
         };
-        let _ = out.send(PresenceNotice {
+        let _ = out.try_send(PresenceNotice {
             node: 0,
             seq: self.presence.seq,
             full: false,
@@ -251,7 +256,9 @@ impl HubState {
                 st.presence.sharing.remove(&user);
             }
         });
-        self.refresh_watch_answers(user);
+        if self.presence.enabled {
+            self.refresh_watch_answers(user);
+        }
     }
 
     fn apply_remote(&mut self, notice: PresenceNotice, now: Instant) {
@@ -344,7 +351,7 @@ impl Hub {
 
     /// Send this node's presence notices to `out` from now on (several
     /// nodes only).
-    pub fn announce_presence_to(&self, out: mpsc::UnboundedSender<PresenceNotice>) {
+    pub fn announce_presence_to(&self, out: mpsc::Sender<PresenceNotice>) {
         self.lock().presence.out = Some(out);
     }
 
@@ -360,7 +367,7 @@ impl Hub {
             .keys()
             .filter_map(|u| st.shown_here(*u).map(|org| (u.0, org.0)))
             .collect();
-        let _ = out.send(PresenceNotice {
+        let _ = out.try_send(PresenceNotice {
             node: 0,
             seq: st.presence.seq,
             full: true,
