@@ -18,6 +18,7 @@ mod accounts;
 mod attachments;
 mod conversations;
 mod events;
+mod history;
 mod members;
 mod messages;
 mod rows;
@@ -422,7 +423,7 @@ impl Storage for PgStore {
         id: ConversationId,
         query: HistoryQuery,
     ) -> StoreResult<HistoryPage> {
-        messages::history(&mut *self.read().await?, &actor, id, &query).await
+        history::history(&mut *self.read().await?, &actor, id, &query).await
     }
 
     async fn search(&self, actor: Actor, query: SearchQuery) -> StoreResult<SearchPage> {
@@ -447,7 +448,7 @@ impl Storage for PgStore {
         message: MessageId,
         now: Timestamp,
     ) -> StoreResult<()> {
-        write!(self, |u| messages::mark_read(u, &actor, id, message, now)
+        write!(self, |u| history::mark_read(u, &actor, id, message, now)
             .await)
     }
 

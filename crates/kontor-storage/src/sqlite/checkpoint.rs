@@ -35,7 +35,7 @@ pub fn run(conn: Connection, stop: Receiver<()>) {
                     last_truncate = Instant::now();
                     let _ = conn.busy_timeout(TRUNCATE_PATIENCE);
                     checkpoint(&conn, "TRUNCATE");
-                    let _ = conn.busy_timeout(super::BUSY_TIMEOUT);
+                    let _ = conn.busy_timeout(super::schema::BUSY_TIMEOUT);
                 } else {
                     checkpoint(&conn, "PASSIVE");
                 }

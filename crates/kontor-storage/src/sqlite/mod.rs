@@ -1,7 +1,7 @@
 //! The embedded SQLite implementation of [`Storage`].
 //!
-//! Layout: [`writer`] (group commit), [`readers`] (read pool), `schema`
-//! (pragmas and migrations, below), then one module of queries per area:
+//! Layout: [`writer`] (group commit), [`readers`] (read pool), [`schema`]
+//! (pragmas, the durability check and migrations), then one module of queries per area:
 //! `accounts`, `conversations`, `messages`, `events`.
 //!
 //! SQLite specifics live in this folder only: pragmas, `INTEGER PRIMARY
@@ -16,17 +16,16 @@ mod events;
 mod messages;
 mod readers;
 pub(crate) mod rows;
+mod schema;
 mod search;
 mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use kontor_core::ids::*;
 use kontor_core::model::*;
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use self::readers::ReadPool;
@@ -34,33 +33,13 @@ use self::writer::Writer;
 use crate::search::Analyzer;
 use crate::*;
 
+pub use self::schema::REINDEX_BATCH;
+use self::schema::{SEARCH_INDEX_VERSION, build_search_index, configure, migrate, tune};
 pub use self::writer::{MAX_BATCH_JOBS, MAX_QUEUED_JOBS};
-
-/// Embedded migrations, applied in order; `PRAGMA user_version` records how
-/// many have run. Never edit a released migration: append a new one.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_core.sql"),
-    include_str!("../../migrations/sqlite/0002_leaner_indexes.sql"),
-    include_str!("../../migrations/sqlite/0003_search.sql"),
-    include_str!("../../migrations/sqlite/0004_attachments.sql"),
-    include_str!("../../migrations/sqlite/0005_search_by_conversation.sql"),
-    include_str!("../../migrations/sqlite/0006_unsent_uploads.sql"),
-    include_str!("../../migrations/sqlite/0007_ids_never_reused.sql"),
-    include_str!("../../migrations/sqlite/0008_presence_sharing.sql"),
-];
-/// The schema version that last (re)created the search index: a database
-/// migrated past it at start-up gets its existing messages indexed.
-const SEARCH_INDEX_VERSION: usize = 5;
-/// Messages indexed per transaction when rebuilding the search index.
-pub const REINDEX_BATCH: usize = 1000;
 
 /// Read connections in the pool; more than the cores we expect to have
 /// buys nothing for an embedded database.
 const READ_CONNECTIONS: usize = 4;
-
-/// How long a connection waits for another process (the offline admin
-/// commands) holding the write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -74,78 +53,6 @@ pub struct SqliteStore {
 /// The writer thread; join it after dropping the store to be sure the last
 /// batch finished.
 pub type WriterThread = std::thread::JoinHandle<()>;
-
-/// Settings every connection gets. The query planner stability guarantee
-/// keeps a cached statement's plan fixed: without it SQLite 3.54 marks
-/// joins and some index choices as depending on bound values and
-/// re-prepares the statement on every execution, which profiles showed as
-/// the largest single cost of authenticating a request.
-fn tune(conn: &Connection) -> StoreResult<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    Ok(())
-}
-
-fn configure(conn: &Connection) -> StoreResult<()> {
-    tune(conn)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA secure_delete = ON;",
-    )?;
-    verify_durability(conn)
-}
-
-/// Refuse to run unless the settings that make an acknowledged write
-/// durable are really in effect (a file system without WAL support, say,
-/// silently keeps another journal mode).
-fn verify_durability(conn: &Connection) -> StoreResult<()> {
-    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
-    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
-    if !journal.eq_ignore_ascii_case("wal") || sync < 2 || fk != 1 {
-        return Err(StoreError::Unavailable(format!(
-            "unsafe SQLite settings (journal_mode={journal}, synchronous={sync}, foreign_keys={fk}); \
-             refusing to start"
-        )));
-    }
-    Ok(())
-}
-
-/// Apply the migrations this database lacks; returns the version it had.
-fn migrate(conn: &mut Connection) -> StoreResult<usize> {
-    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let done = usize::try_from(done).unwrap_or(usize::MAX);
-    crate::rules::check_schema_version(done, MIGRATIONS.len())?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-        tracing::info!(version = i + 1, "applied database migration");
-    }
-    Ok(done)
-}
-
-/// Index every existing message (after the search migration ran on a
-/// database that already had messages), batch by batch.
-fn build_search_index(conn: &mut Connection, analyzer: &Analyzer) -> StoreResult<()> {
-    let mut after = MessageId(0);
-    let mut indexed = 0u64;
-    loop {
-        let tx = conn.transaction()?;
-        let step = search::reindex_batch(&tx, analyzer, after, REINDEX_BATCH)?;
-        tx.commit()?;
-        match step {
-            Some((last, n)) => {
-                after = last;
-                indexed += n;
-            }
-            None => break,
-        }
-    }
-    tracing::info!(indexed, "indexed existing messages for search");
-    Ok(())
-}
 
 impl SqliteStore {
     /// Open (creating if needed) the database at `path`, migrate it, and
