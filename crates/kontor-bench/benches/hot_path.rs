@@ -121,7 +121,7 @@ fn batch_commit(c: &mut Criterion) {
     let mut g = c.benchmark_group("batch_commit");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
     let (people, conversations) = rt.block_on(async {
-        let fixture = kontor_bench::seed::seed(&dir, 200, kontor_bench::seed::Layout::Dm, 2)
+        let fixture = kontor_bench::seed::seed(&dir, None, 200, kontor_bench::seed::Layout::Dm, 2)
             .await
             .expect("seed");
         (fixture.people, fixture.conversations)

@@ -130,6 +130,9 @@ impl Report {
                     f(c.other_cores)
                 ),
             );
+            if c.database_cores.is_some() {
+                row("cores: PostgreSQL", f(c.database_cores));
+            }
         }
         if let Some(v) = self.server_cpu_ms_per_message {
             row("server CPU ms per message", format!("{v:.3}"));

@@ -67,12 +67,25 @@ pub struct RunArgs {
     /// channel: also run the bare fan-out probe and compare.
     #[arg(long)]
     pub probe: bool,
+    /// Run on PostgreSQL: the URL of an empty database (e.g. after
+    /// `createdb kontor_bench`). Default: SQLite in a fresh data directory.
+    #[arg(long)]
+    #[serde(serialize_with = "redacted")]
+    pub database_url: Option<String>,
     /// The `kontor-bench` binary, to run the probe and idle workers as
     /// processes of their own. Without it they run inside this process
     /// (fine for smoke tests; their CPU then counts as the generator's and
     /// one process holds every idle connection).
     #[arg(skip)]
     pub helper: Option<PathBuf>,
+}
+
+/// The database URL in a report, without its password.
+fn redacted<S: serde::Serializer>(url: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(u) => s.serialize_some(&kontor_server::config::redact_url(u)),
+        None => s.serialize_none(),
+    }
 }
 
 /// The transport senders post messages over.
@@ -137,9 +150,16 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Report> {
     // Removed when dropped, also when the run fails half-way.
     let tmp = tempfile::Builder::new().prefix("kontor-bench-").tempdir()?;
     let dir = tmp.path().to_owned();
-    let fixture = seed::seed(&dir, args.clients, args.scenario, args.group_size).await?;
+    let database = args.database_url.as_deref();
+    let fixture = seed::seed(&dir, database, args.clients, args.scenario, args.group_size).await?;
     report.conversations = fixture.conversations.len();
-    let server = ServerUnderTest::start(&args.kontor, &dir).await?;
+    if database.is_some() {
+        report.notes.push(
+            "PostgreSQL: its processes' CPU is counted apart (database cores), not in the server figures"
+                .into(),
+        );
+    }
+    let server = ServerUnderTest::start(&args.kontor, &dir, database).await?;
     report.startup_ms = Some(server.startup.as_secs_f64() * 1000.0);
     report.server_rss_idle_mib = mib(sys::process_rss_bytes(server.pid()));
 
@@ -212,14 +232,14 @@ async fn measure<F: std::future::Future<Output = ()>>(
     let (server_pid, extra) = pids;
     let watcher = async {
         tokio::time::sleep(warmup).await;
-        let a = CpuSnapshot::take(server_pid, &extra);
+        let a = CpuSnapshot::take(server_pid, &extra, args.database_url.is_some());
         let before = (
             Counters::get(&counters.accepted),
             Counters::get(&counters.delivered),
         );
         let started = Instant::now();
         tokio::time::sleep(window).await;
-        let b = CpuSnapshot::take(server_pid, &extra);
+        let b = CpuSnapshot::take(server_pid, &extra, args.database_url.is_some());
         let after = (
             Counters::get(&counters.accepted),
             Counters::get(&counters.delivered),
@@ -449,10 +469,10 @@ async fn idle(
     ));
     tokio::time::sleep(Duration::from_secs(args.warmup.max(2))).await;
     let pids: Vec<u32> = workers.iter().filter_map(|(c, _)| c.id()).collect();
-    let a = CpuSnapshot::take(Some(server.pid()), &pids);
+    let a = CpuSnapshot::take(Some(server.pid()), &pids, args.database_url.is_some());
     let rss_connected = sys::process_rss_bytes(server.pid());
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
-    let b = CpuSnapshot::take(Some(server.pid()), &pids);
+    let b = CpuSnapshot::take(Some(server.pid()), &pids, args.database_url.is_some());
     let mut disconnects = 0;
     for (child, lines) in &mut workers {
         if let Some(mut stdin) = child.stdin.take() {
@@ -505,10 +525,10 @@ async fn idle_in_process(
         stop.clone(),
     )
     .await?;
-    let a = CpuSnapshot::take(Some(server.pid()), &[]);
+    let a = CpuSnapshot::take(Some(server.pid()), &[], args.database_url.is_some());
     let rss_connected = sys::process_rss_bytes(server.pid());
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
-    let b = CpuSnapshot::take(Some(server.pid()), &[]);
+    let b = CpuSnapshot::take(Some(server.pid()), &[], args.database_url.is_some());
     stop.store(true, Ordering::Relaxed);
     readers.abort_all();
     let cpu = CpuUse::between(&a, &b);

@@ -310,7 +310,14 @@ pub async fn run(args: &SearchArgs) -> anyhow::Result<SearchReport> {
         .prefix("kontor-search-bench-")
         .tempdir()?;
     let dir = tmp.path().to_owned();
-    let fixture = seed::seed(&dir, args.people.max(2), Layout::Groups, args.group_size).await?;
+    let fixture = seed::seed(
+        &dir,
+        None,
+        args.people.max(2),
+        Layout::Groups,
+        args.group_size,
+    )
+    .await?;
     let org = {
         let mut config = Config::default();
         config.storage.data_dir = dir.clone();
@@ -326,7 +333,7 @@ pub async fn run(args: &SearchArgs) -> anyhow::Result<SearchReport> {
     let fill_seconds = started.elapsed().as_secs_f64();
     let (database_mib, index_mib) = sizes(&dir.join("kontor.db"))?;
 
-    let server = ServerUnderTest::start(&args.kontor, &dir).await?;
+    let server = ServerUnderTest::start(&args.kontor, &dir, None).await?;
     let http = reqwest::Client::builder().timeout(QUERY_TIMEOUT).build()?;
     let token = fixture.people[0].token.clone();
     let ask = |q: &'static str| {
@@ -352,7 +359,7 @@ pub async fn run(args: &SearchArgs) -> anyhow::Result<SearchReport> {
         ask(q).await?;
     }
     let overall = Simple::default();
-    let before = CpuSnapshot::take(Some(server.pid()), &[]);
+    let before = CpuSnapshot::take(Some(server.pid()), &[], false);
     let mut figures = Vec::new();
     for &(kind, q) in QUERIES {
         let latency = Simple::default();
@@ -374,7 +381,7 @@ pub async fn run(args: &SearchArgs) -> anyhow::Result<SearchReport> {
             latency: latency.percentiles(),
         });
     }
-    let cpu = CpuUse::between(&before, &CpuSnapshot::take(Some(server.pid()), &[]));
+    let cpu = CpuUse::between(&before, &CpuSnapshot::take(Some(server.pid()), &[], false));
     server.stop();
     if args.keep_data {
         eprintln!("data kept in {}", tmp.keep().display());

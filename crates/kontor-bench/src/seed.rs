@@ -65,9 +65,11 @@ pub struct Fixture {
 /// batches.
 const SEED_CONCURRENCY: usize = 256;
 
-/// Seed `data_dir` (which must be new) and return the fixture.
+/// Seed `data_dir` (which must be new), or the empty PostgreSQL database
+/// at `database_url`, and return the fixture.
 pub async fn seed(
     data_dir: &Path,
+    database_url: Option<&str>,
     people: usize,
     layout: Layout,
     group_size: usize,
@@ -80,10 +82,16 @@ pub async fn seed(
     }
     let mut config = Config::default();
     config.storage.data_dir = data_dir.to_owned();
+    if let Some(url) = database_url {
+        config.database.url = url.to_owned();
+    }
     let server = Server::open(config)
         .await
         .context("open the data directory")?;
     let store = server.state().store.clone();
+    if !store.list_orgs().await?.is_empty() {
+        bail!("the database already holds an organisation; the bench seeds an empty one");
+    }
     let now = Timestamp(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -27,10 +27,19 @@ pub fn default_binary() -> PathBuf {
 }
 
 impl ServerUnderTest {
-    /// Start `binary serve` on `data_dir` and wait until it is ready.
-    pub async fn start(binary: &Path, data_dir: &Path) -> anyhow::Result<ServerUnderTest> {
+    /// Start `binary serve` on `data_dir` (and the PostgreSQL database at
+    /// `database_url`, if given) and wait until it is ready.
+    pub async fn start(
+        binary: &Path,
+        data_dir: &Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<ServerUnderTest> {
         let started = Instant::now();
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(url) = database_url {
+            command.env("KONTOR_DATABASE__URL", url);
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env(

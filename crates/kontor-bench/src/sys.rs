@@ -22,6 +22,28 @@ pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) / TICKS_PER_SECOND)
 }
 
+/// CPU time so far of every process whose command is `name` (the
+/// PostgreSQL server and its backends are all `postgres`), in seconds.
+pub fn processes_cpu_seconds(name: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+            continue;
+        };
+        if comm.trim_end() == name {
+            total += process_cpu_seconds(pid).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
 /// Resident set size of one process, in bytes.
 pub fn process_rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -55,13 +77,16 @@ pub struct CpuSnapshot {
     at: Instant,
     server: Option<f64>,
     own: Option<f64>,
+    database: Option<f64>,
     machine_busy: Option<f64>,
 }
 
 impl CpuSnapshot {
     /// Take a snapshot of the server, this process (and `extra` helper
-    /// processes counted as ours) and the machine.
-    pub fn take(server_pid: Option<u32>, extra: &[u32]) -> CpuSnapshot {
+    /// processes counted as ours), the PostgreSQL processes when the server
+    /// runs on `postgres` (part of what is measured, not others' load) and
+    /// the machine.
+    pub fn take(server_pid: Option<u32>, extra: &[u32], postgres: bool) -> CpuSnapshot {
         let own = process_cpu_seconds(std::process::id()).map(|own| {
             own + extra
                 .iter()
@@ -72,6 +97,11 @@ impl CpuSnapshot {
             at: Instant::now(),
             server: server_pid.and_then(process_cpu_seconds),
             own,
+            database: if postgres {
+                processes_cpu_seconds("postgres")
+            } else {
+                None
+            },
             machine_busy: machine_cpu_seconds().map(|(busy, _)| busy),
         }
     }
@@ -88,6 +118,8 @@ pub struct CpuUse {
     pub server_cores: Option<f64>,
     /// Average cores the load generator used.
     pub generator_cores: Option<f64>,
+    /// Average cores PostgreSQL used (runs on PostgreSQL only).
+    pub database_cores: Option<f64>,
     /// Average cores everything else on the machine used: if this is
     /// noticeable, someone else's load distorted the run.
     pub other_cores: Option<f64>,
@@ -101,8 +133,11 @@ impl CpuUse {
         let server = d(earlier.server, later.server);
         let own = d(earlier.own, later.own);
         let machine = d(earlier.machine_busy, later.machine_busy);
+        let database = d(earlier.database, later.database);
         let other = match (machine, server, own) {
-            (Some(m), s, Some(o)) => Some(((m - s.unwrap_or(0.0) - o) / seconds).max(0.0)),
+            (Some(m), s, Some(o)) => {
+                Some(((m - s.unwrap_or(0.0) - o - database.unwrap_or(0.0)) / seconds).max(0.0))
+            }
             _ => None,
         };
         CpuUse {
@@ -110,6 +145,7 @@ impl CpuUse {
             server_cpu_seconds: server,
             server_cores: server.map(|s| s / seconds),
             generator_cores: own.map(|o| o / seconds),
+            database_cores: database.map(|db| db / seconds),
             other_cores: other,
         }
     }

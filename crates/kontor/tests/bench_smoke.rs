@@ -1,6 +1,9 @@
 //! A few seconds of each load-generator scenario against the real binary:
 //! counts only (everything acknowledged is delivered to every member, no
-//! errors, no disconnects), never timings.
+//! errors, no disconnects), never timings. On `.ci/run`'s PostgreSQL pass
+//! each run gets a fresh database (`--database-url`).
+
+mod common;
 
 use std::path::PathBuf;
 
@@ -19,6 +22,8 @@ async fn smoke_via(
     probe: bool,
     send_via: SendVia,
 ) -> Report {
+    // Only names the fresh database on the PostgreSQL pass.
+    let marker = tempfile::tempdir().expect("tempdir");
     let args = RunArgs {
         scenario,
         clients,
@@ -32,6 +37,7 @@ async fn smoke_via(
         kontor: PathBuf::from(env!("CARGO_BIN_EXE_kontor")),
         probe,
         send_via,
+        database_url: common::database::database_url_for(marker.path()),
         helper: None,
     };
     let report = run(&args)
