@@ -96,6 +96,39 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
             415,
             "unsupported_media_type",
         ),
+        // An array is no object, even where serde could fill fields from it
+        // by position.
+        case(
+            M::POST,
+            "/api/v1/auth/login",
+            j(json!(["anna", "correct horse battery"])),
+            422,
+            "invalid_body",
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/me",
+            j(json!([true])),
+            422,
+            "invalid_body",
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/me",
+            Body::Raw("application/json", b" \n [] ".to_vec()),
+            422,
+            "invalid_body",
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/me",
+            Body::Raw(
+                "application/merge-patch+json",
+                b"{\"share_presence\": 1}".to_vec(),
+            ),
+            422,
+            "invalid_body",
+        ),
         case(
             M::POST,
             "/api/v1/auth/login",
