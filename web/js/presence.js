@@ -13,8 +13,8 @@ const MAX_WATCHED = 500;
 
 /** source name → Set of user ids it shows */
 const sources = new Map();
-/** user id → true while online */
-const online = new Map();
+/** user ids online now */
+const online = new Set();
 let stream = null;
 let lastSent = null;
 let queued = false;
@@ -31,7 +31,7 @@ export function active() {
 
 /** Whether `userId` is online (false whenever presence is not active). */
 export function isOnline(userId) {
-  return active() && online.get(userId) === true;
+  return active() && online.has(userId);
 }
 
 /** Watch the people a part of the screen shows, replacing its earlier list. */
@@ -60,7 +60,7 @@ export function onConnected() {
 
 /** A `presence` frame. */
 export function onFrame(frame) {
-  for (const id of frame.online || []) online.set(id, true);
+  for (const id of frame.online || []) online.add(id);
   for (const id of frame.offline || []) online.delete(id);
   notify('presence');
 }
@@ -106,7 +106,7 @@ function flush() {
   if (key === lastSent) return;
   // Whom we stop watching we hear no more of: forget rather than go stale.
   let dropped = false;
-  for (const id of online.keys()) {
+  for (const id of online) {
     if (!all.has(id)) {
       online.delete(id);
       dropped = true;

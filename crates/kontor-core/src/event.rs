@@ -192,6 +192,25 @@ impl Event {
         }
     }
 
+    /// The session whose sockets must close, for a revocation: the hub
+    /// needs it live, and a store shared by several nodes keeps it beside
+    /// the event for the other nodes' hubs.
+    pub fn revoked_session(&self) -> Option<SessionId> {
+        match self {
+            Event::SessionRevoked { session_id, .. } => Some(*session_id),
+            _ => None,
+        }
+    }
+
+    /// The audience user's new choice to show their presence, for a
+    /// presence setting change (kept like [`Event::revoked_session`]).
+    pub fn presence_choice(&self) -> Option<bool> {
+        match self {
+            Event::PresenceSharingChanged { share, .. } => Some(*share),
+            _ => None,
+        }
+    }
+
     /// How this event changes membership, if it does.
     pub fn membership_effect(&self) -> Option<MembershipEffect> {
         match self {

@@ -192,6 +192,8 @@ pub struct Hub {
     /// catch up with the shared log (a client resuming on this node from a
     /// position another node delivered).
     position: Arc<tokio::sync::watch::Sender<EventSeq>>,
+    /// `presence.enabled`, fixed at start: read without the lock.
+    presence_enabled: bool,
 }
 
 /// A registered connection. Dropping it unregisters.
@@ -276,6 +278,7 @@ impl Hub {
                 ..HubState::default()
             })),
             position: Arc::new(tokio::sync::watch::Sender::new(snapshot.at)),
+            presence_enabled,
         }
     }
 

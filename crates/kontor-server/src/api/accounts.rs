@@ -58,7 +58,7 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Json<wire
 /// other devices as `presence_sharing_changed`.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     request_body = UpdateMe,
-    responses((status = 200, body = wire::Me), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = wire::Me), (status = 401, body = ErrorBody)))]
 pub async fn update_me(
     State(state): State<AppState>,
     auth: Authenticated,

@@ -304,8 +304,8 @@ impl HubState {
 }
 
 impl Hub {
-    /// Replace what connection `id` of `user` (in `org`) watches, and send
-    /// it the current answer.
+    /// Replace what connection `id` of `user` watches, and send it the
+    /// current answer.
     pub(super) fn watch(
         &self,
         user: UserId,
@@ -346,7 +346,7 @@ impl Hub {
 
     /// Whether this installation shows presence at all.
     pub fn presence_enabled(&self) -> bool {
-        self.lock().presence.enabled
+        self.presence_enabled
     }
 
     /// Send this node's presence notices to `out` from now on (several

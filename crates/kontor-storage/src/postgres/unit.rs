@@ -101,14 +101,6 @@ impl<'e> Unit<'e> {
             Some(MembershipEffect::Removed(c, u)) => (Some(c.0), None, Some(u.0)),
             None => (None, None, None),
         };
-        let revoked = match &event {
-            Event::SessionRevoked { session_id, .. } => Some(session_id.0),
-            _ => None,
-        };
-        let presence_sharing = match &event {
-            Event::PresenceSharingChanged { share, .. } => Some(*share),
-            _ => None,
-        };
         sqlx::query(
             "INSERT INTO events (seq, kind, audience_conversation_id, audience_user_id, \
              content_message_id, payload, created_at, membership_conversation_id, \
@@ -125,8 +117,8 @@ impl<'e> Unit<'e> {
         .bind(m_conv)
         .bind(m_added)
         .bind(m_removed)
-        .bind(revoked)
-        .bind(presence_sharing)
+        .bind(event.revoked_session().map(|s| s.0))
+        .bind(event.presence_choice())
         .execute(&mut *self.tx)
         .await?;
         self.emitted = true;

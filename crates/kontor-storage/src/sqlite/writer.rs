@@ -74,20 +74,12 @@ impl Unit<'_> {
                 &frame[..],
                 now.0
             ])?;
-        let revoked_session = match &event {
-            Event::SessionRevoked { session_id, .. } => Some(*session_id),
-            _ => None,
-        };
-        let presence_sharing = match &event {
-            Event::PresenceSharingChanged { share, .. } => Some(*share),
-            _ => None,
-        };
         self.committed.push(CommittedEvent {
             seq,
             audience,
             membership: event.membership_effect(),
-            revoked_session,
-            presence_sharing,
+            revoked_session: event.revoked_session(),
+            presence_sharing: event.presence_choice(),
             frame,
         });
         Ok(seq)
