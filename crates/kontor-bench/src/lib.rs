@@ -8,8 +8,10 @@
 //! - [`load`]: receiving sockets and paced senders.
 //! - [`probe`]: the bare fan-out server, the machine's own limit.
 //! - [`run`]: one run end to end; [`report`]: table, JSON, SVG.
+//! - [`images`]: peak memory under worst-case image uploads.
 //! - [`stats`], [`sys`]: histograms and `/proc` readings.
 
+pub mod images;
 pub mod load;
 pub mod probe;
 pub mod report;

@@ -34,6 +34,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Upload worst-case images at once and report the server's peak
+    /// memory.
+    Images {
+        #[command(flatten)]
+        args: kontor_bench::images::ImagesArgs,
+        /// Write the report as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a Markdown table of saved reports (for BENCHMARKS.md).
     Summary {
         /// Report files written by `run --out`.
@@ -71,6 +80,14 @@ async fn main() -> anyhow::Result<()> {
                 let name = name.unwrap_or_else(|| report.scenario.clone());
                 report.write(&dir, &name)?;
                 println!("wrote {}/{name}.json", dir.display());
+            }
+            Ok(())
+        }
+        Command::Images { args, out } => {
+            let report = kontor_bench::images::run(&args).await?;
+            print!("{}", report.table());
+            if let Some(path) = out {
+                std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
             }
             Ok(())
         }

@@ -101,6 +101,10 @@ pub struct FilesConfig {
     /// thumbnail; larger ones are refused, so a decompression bomb cannot
     /// exhaust memory.
     pub max_image_megapixels: u64,
+    /// Memory, in MiB, that decoding images may take at once on this
+    /// server; uploads wait for room, and an image that would need more
+    /// than all of it is refused. 100 megapixels of RGBA need 400 MB.
+    pub image_memory_mib: u32,
     /// Hours an upload may wait for a message before the sweep removes it.
     pub keep_unsent_hours: u64,
 }
@@ -113,6 +117,7 @@ impl Default for FilesConfig {
             user_quota_mib: 2048,
             org_quota_mib: 0,
             max_image_megapixels: 100,
+            image_memory_mib: 512,
             keep_unsent_hours: 24,
         }
     }

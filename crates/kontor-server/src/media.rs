@@ -26,8 +26,9 @@ pub const THUMBNAIL_PIXELS: u32 = 320;
 /// the file in memory, so the upload refuses larger images before reading
 /// them in.
 pub const MAX_IMAGE_BYTES: u64 = 50 * 1024 * 1024;
-/// Most memory the decoder may allocate for one image.
-const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+/// Most memory the decoder may allocate for one image, whatever the
+/// budget (`files.image_memory_mib`) allows.
+const MAX_DECODE_ALLOC: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Types shown inline by browsers without risk: they cannot run script in
 /// our origin. Everything else is served as a download in a sandbox.
@@ -182,51 +183,155 @@ fn strip_metadata(
     }
 }
 
-/// Check an image's pixel count, strip its metadata and make a thumbnail.
-/// The caller keeps `bytes` within [`MAX_IMAGE_BYTES`].
+/// What processing one image will cost, known from its header before any
+/// of it is read into memory: the upload waits until the server's image
+/// memory budget has room for `memory_bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImagePlan {
+    /// Width as stored (before the orientation is applied).
+    pub width: u32,
+    /// Height as stored.
+    pub height: u32,
+    /// Most memory processing may take: the decoded pixels, the file
+    /// three times (as read, as the decoder's copy, and stripped) and the
+    /// thumbnail's buffers.
+    pub memory_bytes: u64,
+}
+
+/// Room for the thumbnail's buffers and the JPEG encoder.
+const THUMBNAIL_WORK_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Bytes per decoded pixel, at most, for what the header says. The
+/// decoders keep a PNG's channels and depth (a palette expands to RGBA);
+/// JPEG comes out as RGB or grey; GIF and WebP frames are composed on an
+/// RGBA canvas, which may need a second frame buffer.
+fn decoded_bytes_per_pixel(format: ImageFormat, head: &[u8]) -> u64 {
+    match format {
+        ImageFormat::Png => {
+            // IHDR is the first chunk: bit depth at byte 24, colour type at 25.
+            let depth = head.get(24).copied().unwrap_or(16);
+            let channels = match head.get(25).copied() {
+                Some(0) => 1,
+                Some(2) => 3,
+                Some(4) => 2,
+                _ => 4,
+            };
+            channels * if depth == 16 { 2 } else { 1 }
+        }
+        ImageFormat::Jpeg => 3,
+        _ => 8,
+    }
+}
+
+/// Read an image's size from its header (`file` is read only as far as
+/// the header goes) and say what processing it would cost. Refuses an
+/// image with more than `max_pixels` or one whose processing would need
+/// more than `max_memory` bytes, before anything is decoded.
+pub fn plan(
+    content_type: &str,
+    file: &std::path::Path,
+    head: &[u8],
+    file_len: u64,
+    max_pixels: u64,
+    max_memory: u64,
+) -> Result<ImagePlan, ImageError> {
+    let format = format_of(content_type)
+        .ok_or_else(|| ImageError::Broken(format!("{content_type} is not an image type")))?;
+    let reader = std::fs::File::open(file)
+        .map(std::io::BufReader::new)
+        .map_err(|e| ImageError::Broken(e.to_string()))?;
+    let size = imagesize::reader_size(reader).map_err(|e| ImageError::Broken(e.to_string()))?;
+    let (Ok(width), Ok(height)) = (u32::try_from(size.width), u32::try_from(size.height)) else {
+        return Err(ImageError::TooLarge("the image is too large".into()));
+    };
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(ImageError::TooLarge(format!(
+            "the image is {width} × {height} pixels; at most {} megapixels are accepted",
+            max_pixels / 1_000_000
+        )));
+    }
+    let memory_bytes = pixels
+        .saturating_mul(decoded_bytes_per_pixel(format, head))
+        .saturating_add(file_len.saturating_mul(3))
+        .saturating_add(THUMBNAIL_WORK_BYTES);
+    if memory_bytes > max_memory {
+        return Err(ImageError::TooLarge(format!(
+            "the image ({width} × {height} pixels) would need {} MiB to process; at most {} MiB \
+             are available for one image",
+            memory_bytes.div_ceil(1024 * 1024),
+            max_memory / (1024 * 1024)
+        )));
+    }
+    Ok(ImagePlan {
+        width,
+        height,
+        memory_bytes,
+    })
+}
+
+/// Whether showing an image with this orientation swaps width and height.
+fn turns_sideways(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// Strip an image's metadata and make a thumbnail, within what `plan`
+/// allowed: the decoder refuses an image larger than its header said and
+/// allocations beyond the planned memory. The full-size image is decoded
+/// once and never copied: it is scaled down first, and only the thumbnail
+/// is turned upright.
 pub fn clean_image(
     content_type: &str,
     bytes: Bytes,
-    max_pixels: u64,
+    plan: &ImagePlan,
 ) -> Result<CleanImage, ImageError> {
     let format = format_of(content_type)
         .ok_or_else(|| ImageError::Broken(format!("{content_type} is not an image type")))?;
     let reader = |b: &Bytes| {
         let mut r = ImageReader::with_format(Cursor::new(b.clone()), format);
         let mut limits = Limits::default();
-        limits.max_alloc = Some(MAX_DECODE_ALLOC);
+        limits.max_image_width = Some(plan.width);
+        limits.max_image_height = Some(plan.height);
+        limits.max_alloc = Some(plan.memory_bytes.min(MAX_DECODE_ALLOC));
         r.limits(limits);
         r
     };
-    // The header alone says how large the decoded image would be.
-    let mut decoder = reader(&bytes)
-        .into_decoder()
-        .map_err(|e| ImageError::Broken(e.to_string()))?;
-    let (width, height) = decoder.dimensions();
+    let broken = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => ImageError::TooLarge(
+            "the image is larger than its header says or needs too much memory to process".into(),
+        ),
+        e => ImageError::Broken(e.to_string()),
+    };
+    let mut decoder = reader(&bytes).into_decoder().map_err(broken)?;
     // Unreadable EXIF is no reason to refuse a photo: it shows as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     drop(decoder);
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(ImageError::TooLarge(format!(
-            "the image is {width} × {height} pixels; at most {} megapixels are accepted",
-            max_pixels / 1_000_000
-        )));
-    }
     let clean = strip_metadata(content_type, bytes, orientation)?;
-    let mut decoded = reader(&clean)
-        .decode()
-        .map_err(|e| ImageError::Broken(e.to_string()))?;
-    // Thumbnails and the reported size are the image as it is shown.
-    decoded.apply_orientation(orientation);
-    let (width, height) = (decoded.width(), decoded.height());
-    // Small images keep their size: a thumbnail never enlarges.
-    let small = if width <= THUMBNAIL_PIXELS && height <= THUMBNAIL_PIXELS {
-        decoded.to_rgba8()
-    } else {
-        decoded
-            .thumbnail(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
-            .to_rgba8()
+    let (stored_width, stored_height, mut small) = {
+        let decoded = reader(&clean).decode().map_err(broken)?;
+        let (w, h) = (decoded.width(), decoded.height());
+        // Small images keep their size: a thumbnail never enlarges.
+        let small = if w <= THUMBNAIL_PIXELS && h <= THUMBNAIL_PIXELS {
+            decoded
+        } else {
+            decoded.thumbnail(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
+        };
+        (w, h, small)
     };
+    // Thumbnails and the reported size are the image as it is shown.
+    small.apply_orientation(orientation);
+    let (width, height) = if turns_sideways(orientation) {
+        (stored_height, stored_width)
+    } else {
+        (stored_width, stored_height)
+    };
+    let small = small.to_rgba8();
     // Thumbnails are JPEG: transparent parts are laid on white.
     let flat = image::RgbImage::from_fn(small.width(), small.height(), |x, y| {
         let [r, g, b, a] = small.get_pixel(x, y).0;

@@ -63,6 +63,8 @@ pub struct Inner {
     pub login_by_address: FailureLimiter,
     /// Bounds concurrent password hashing.
     pub hashing: Semaphore,
+    /// Admission for image decoding (memory budget, per-person turns).
+    pub images: crate::service::image_work::ImageWork,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
     /// The other nodes (several nodes on PostgreSQL and NATS only).
@@ -91,6 +93,7 @@ impl AppState {
         metrics: Arc<Metrics>,
         cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> Self {
+        let images = crate::service::image_work::ImageWork::new(config.files.image_memory_mib);
         AppState(Arc::new(Inner {
             store,
             blobs,
@@ -100,6 +103,7 @@ impl AppState {
             login_by_account: FailureLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW),
             login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
             hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
+            images,
             metrics,
             cluster,
         }))

@@ -495,10 +495,29 @@ async fn sizes_and_quotas_are_enforced_with_clear_errors(backend: Backend) {
         backend.configure(c);
         c.files.max_upload_mib = 1;
         c.files.user_quota_mib = 2;
+        c.files.image_memory_mib = 4;
     })
     .await;
     let (anna, _) = srv.client("anna").await;
     let conv = channel(&anna, "Ablage").await;
+    // An image is refused from its header when decoding it would need more
+    // than the server's image memory: 1500 × 1500 RGB is 6.4 MiB of pixels,
+    // however few bytes its file has.
+    let wide = anna
+        .upload(conv.id, "weit.png", png(1500, 1500))
+        .await
+        .expect_err("needs more than the image memory");
+    assert_eq!(code(&wide), (Some(422), Some("limit_exceeded")));
+    assert!(
+        wide.to_string().contains("at most 4 MiB are available"),
+        "{wide}"
+    );
+    let small = anna
+        .upload(conv.id, "klein.png", png(400, 300))
+        .await
+        .expect("fits in the image memory");
+    assert_eq!((small.width, small.height), (Some(400), Some(300)));
+    anna.delete_attachment(small.id).await.expect("withdrawn");
     let big = anna
         .upload(conv.id, "gross.bin", vec![7u8; 1024 * 1024 + 1])
         .await

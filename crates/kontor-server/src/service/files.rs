@@ -17,10 +17,14 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ApiResult};
 use crate::media;
+use crate::service::image_work;
 use crate::state::AppState;
 
 /// Bytes kept from the start of an upload to sniff its type.
 const SNIFF_BYTES: usize = 8192;
+
+/// Seconds a person whose image queue is full is asked to wait.
+const IMAGE_RETRY_SECS: u64 = 5;
 
 /// A staged file that is removed unless it was committed.
 struct Staged(Option<PathBuf>);
@@ -142,18 +146,40 @@ pub async fn upload(
             ))
             .into());
         }
-        let raw = Bytes::from(tokio::fs::read(staged.path()).await.map_err(io_error)?);
+        let image_error = |e: media::ImageError| -> ApiError {
+            match e {
+                media::ImageError::TooLarge(m) => DomainError::LimitExceeded(m).into(),
+                media::ImageError::Broken(m) => {
+                    DomainError::invalid("file", format!("cannot be read as an image ({m})")).into()
+                }
+            }
+        };
         let max_pixels = files.max_image_megapixels.saturating_mul(1_000_000);
+        let max_memory = state.images.max_image_bytes();
+        let (ct, path) = (content_type.clone(), staged.path().to_owned());
+        let plan = tokio::task::spawn_blocking(move || {
+            media::plan(&ct, &path, &head, len, max_pixels, max_memory)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("image task: {e}")))?
+        .map_err(image_error)?;
+        // Nothing of the image is in memory before its room is reserved.
+        let _permit = state
+            .images
+            .admit(actor.user_id, plan.memory_bytes)
+            .await
+            .map_err(|refused| match refused {
+                image_work::Refused::PersonBusy => ApiError::RateLimited(IMAGE_RETRY_SECS),
+                image_work::Refused::ServerBusy => ApiError::Unavailable(
+                    "too many images are being processed; try again shortly".into(),
+                ),
+            })?;
+        let raw = Bytes::from(tokio::fs::read(staged.path()).await.map_err(io_error)?);
         let ct = content_type.clone();
-        let clean = tokio::task::spawn_blocking(move || media::clean_image(&ct, raw, max_pixels))
+        let clean = tokio::task::spawn_blocking(move || media::clean_image(&ct, raw, &plan))
             .await
             .map_err(|e| ApiError::Internal(format!("image task: {e}")))?
-            .map_err(|e| match e {
-                media::ImageError::TooLarge(m) => DomainError::LimitExceeded(m),
-                media::ImageError::Broken(m) => {
-                    DomainError::invalid("file", format!("cannot be read as an image ({m})"))
-                }
-            })?;
+            .map_err(image_error)?;
         drop(staged);
         put_bytes(state, &key, &clean.bytes).await?;
         let thumb_key = format!("{key}.thumb");

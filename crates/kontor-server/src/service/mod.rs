@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod files;
 pub mod health;
 pub mod housekeeping;
+pub mod image_work;
 pub mod messages;
 pub mod search;
 pub mod sweep;
