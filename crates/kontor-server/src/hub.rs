@@ -15,6 +15,7 @@
 //! delivery to anyone else; it resumes from its last position.
 
 pub mod presence;
+pub mod typing;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -30,6 +31,22 @@ use kontor_wire::{EventFrame, WireEvent, encode_frame};
 
 /// Frames a connection may have queued before it counts as too slow.
 pub const CONNECTION_QUEUE_FRAMES: usize = 1024;
+/// Free room a connection's queue must have for an ephemeral frame
+/// (typing): such frames are dropped rather than queued beyond a quarter
+/// of the queue, so they never push a socket into the slow-consumer close.
+const EPHEMERAL_ROOM: usize = CONNECTION_QUEUE_FRAMES * 3 / 4;
+
+/// What became of a typing notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typing {
+    /// Passed on to the other members (and, by the caller, to other nodes).
+    Sent,
+    /// Dropped: the same person's notice in the same conversation was
+    /// passed on less than [`typing::TYPING_INTERVAL`] ago.
+    Coalesced,
+    /// The person is not a member (the caller answers not-found).
+    NotMember,
+}
 
 /// Why the server closes a socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +129,14 @@ impl Conn {
             self.closer.close(CloseReason::SlowConsumer);
         }
     }
+
+    /// Queue an ephemeral `frame` if the queue has room to spare; drop it
+    /// otherwise. Never closes the socket.
+    fn send_ephemeral(&self, frame: &Utf8Bytes) {
+        if self.tx.capacity() > EPHEMERAL_ROOM {
+            let _ = self.tx.try_send(frame.clone());
+        }
+    }
 }
 
 #[derive(Default)]
@@ -123,6 +148,7 @@ struct HubState {
     connections: usize,
     shutting_down: bool,
     presence: presence::Presence,
+    typing: typing::TypingThrottle,
 }
 
 impl HubState {
@@ -336,9 +362,10 @@ impl Hub {
         })
     }
 
-    /// Tell the other members of `conv` that `user` is typing. Returns
-    /// false (and sends nothing) if `user` is not a member.
-    pub fn typing(&self, conv: ConversationId, user: UserId) -> bool {
+    /// Tell the other members of `conv` that `user` is typing, at most
+    /// once per [`typing::TYPING_INTERVAL`]; sends nothing if `user` is not
+    /// a member.
+    pub fn typing(&self, conv: ConversationId, user: UserId) -> Typing {
         let frame = encode_frame(&EventFrame {
             seq: None,
             event: WireEvent::Typing {
@@ -347,19 +374,25 @@ impl Hub {
             },
         });
         let Ok(frame) = Utf8Bytes::try_from(frame) else {
-            return false;
+            return Typing::NotMember;
         };
-        let st = self.lock();
-        let Some(members) = st.members.get(&conv) else {
-            return false;
-        };
-        if !members.contains(&user) {
-            return false;
+        let mut st = self.lock();
+        if !st.members.get(&conv).is_some_and(|m| m.contains(&user)) {
+            return Typing::NotMember;
         }
-        for m in members.iter().filter(|m| **m != user) {
-            st.send_to_user(*m, &frame);
+        if !st.typing.admit(conv, user, std::time::Instant::now()) {
+            return Typing::Coalesced;
         }
-        true
+        let st = &*st;
+        for m in st.members.get(&conv).into_iter().flatten() {
+            if *m == user {
+                continue;
+            }
+            for c in st.conns.get(m).into_iter().flatten() {
+                c.send_ephemeral(&frame);
+            }
+        }
+        Typing::Sent
     }
 
     /// Close every socket (with `server_restart`) and refuse new ones.
@@ -391,5 +424,44 @@ impl Hub {
     /// The last event position the hub has delivered.
     pub fn position(&self) -> EventSeq {
         self.lock().processed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn typing_is_coalesced_and_never_closes_a_slow_reader() {
+        // Anna types in twice as many conversations as Bernd's queue holds
+        // frames; Bernd, a member of all of them, reads nothing.
+        let n = (CONNECTION_QUEUE_FRAMES * 2) as i64;
+        let (anna, bernd) = (UserId(1), UserId(2));
+        let memberships = (1..=n)
+            .flat_map(|c| [(ConversationId(c), anna), (ConversationId(c), bernd)])
+            .collect();
+        let hub = Hub::new(
+            HubSnapshot {
+                at: EventSeq(0),
+                memberships,
+                sharing_presence: Vec::new(),
+            },
+            false,
+        );
+        let reader = hub
+            .subscribe(bernd, OrgId(1), SessionId(1))
+            .expect("subscribed");
+        for c in 1..=n {
+            assert_eq!(hub.typing(ConversationId(c), anna), Typing::Sent);
+        }
+        assert_eq!(hub.typing(ConversationId(1), anna), Typing::Coalesced);
+        assert_eq!(hub.typing(ConversationId(1), UserId(3)), Typing::NotMember);
+        let reason = CloseReason::from_u8(reader.closer.reason.load(Ordering::Acquire));
+        assert_eq!(reason, CloseReason::Open, "typing must not close a socket");
+        let queued = reader.frames.len();
+        assert!(
+            queued > 0 && queued <= CONNECTION_QUEUE_FRAMES - EPHEMERAL_ROOM,
+            "{queued} typing frames queued"
+        );
     }
 }

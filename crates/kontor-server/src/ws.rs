@@ -221,6 +221,7 @@ async fn connection(
     let mut closed = std::pin::pin!(closer.closed());
     let mut sending = FuturesUnordered::new();
     let mut watches = RateWindow::default();
+    let mut typing = crate::hub::typing::TypingThrottle::default();
     loop {
         tokio::select! {
             biased;
@@ -246,7 +247,10 @@ async fn connection(
                 match msg {
                     Message::Text(text) => match serde_json::from_str::<ClientFrame>(&text) {
                         Ok(ClientFrame::Typing { conversation_id }) => {
-                            let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
+                            // Checked here first so a flood never reaches the hub's lock.
+                            if typing.admit(ConversationId(conversation_id), user.user_id, Instant::now().into_std()) {
+                                let _ = service::conversations::typing(&state, user, ConversationId(conversation_id));
+                            }
                         }
                         Ok(ClientFrame::WatchPresence { user_ids }) => {
                             let refused = if !watches.admit(Instant::now()) {

@@ -415,6 +415,46 @@ async fn typing_is_live_and_ephemeral() {
 }
 
 #[tokio::test]
+async fn a_typing_flood_reaches_the_others_coalesced_and_closes_no_one() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let dm = direct(&anna, bernd_user.id.0).await;
+    let (mut anna_ev, _) = events(&anna).await;
+    let (mut bernd_ev, _) = events(&bernd).await;
+    let started = std::time::Instant::now();
+    // Far more than Bernd's socket queue (1,024 frames) holds.
+    const FLOOD: usize = 20_000;
+    for _ in 0..FLOOD {
+        anna_ev.typing(dm.id).await.expect("typing frame");
+    }
+    for _ in 0..20 {
+        anna.typing(dm.id)
+            .await
+            .expect("typing over REST is accepted");
+    }
+    let (sent, _) = anna
+        .send(dm.id, &text("nach dem Sturm"))
+        .await
+        .expect("send");
+    let mut typing = 0;
+    loop {
+        let f = next(&mut bernd_ev).await;
+        match f.event {
+            WireEvent::Typing { .. } => typing += 1,
+            WireEvent::MessageCreated { ref message } if message.id == sent.id => break,
+            _ => {}
+        }
+    }
+    // One notice per two seconds of flooding passes on (plus the first).
+    let allowed = 2 + started.elapsed().as_secs() / 2;
+    assert!(
+        typing >= 1 && typing as u64 <= allowed,
+        "{typing} typing frames reached Bernd for {FLOOD} sent (at most {allowed})"
+    );
+}
+
+#[tokio::test]
 async fn retried_sends_with_the_same_txn_id_create_one_message() {
     let srv = TestServer::start().await;
     let (anna, _) = srv.client("anna").await;

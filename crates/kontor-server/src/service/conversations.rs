@@ -9,6 +9,7 @@ use kontor_core::validate;
 use kontor_storage::{NewConversation, SettingsChange};
 
 use crate::error::ApiResult;
+use crate::hub::Typing;
 use crate::state::AppState;
 
 /// What it takes to create a conversation.
@@ -168,13 +169,18 @@ pub async fn update(
 
 /// Tell the other members the caller is typing. Ephemeral: nothing is
 /// stored. Non-members get the same not-found as for any other access.
+/// A flood of notices is coalesced by the hub (one per person and
+/// conversation every two seconds); only what it passes on goes to the
+/// other nodes.
 pub fn typing(state: &AppState, actor: Actor, id: ConversationId) -> ApiResult<()> {
-    if state.hub.typing(id, actor.user_id) {
-        if let Some(cluster) = &state.cluster {
-            cluster.typing(id, actor.user_id);
+    match state.hub.typing(id, actor.user_id) {
+        Typing::Sent => {
+            if let Some(cluster) = &state.cluster {
+                cluster.typing(id, actor.user_id);
+            }
+            Ok(())
         }
-        Ok(())
-    } else {
-        Err(DomainError::NotFound("conversation").into())
+        Typing::Coalesced => Ok(()),
+        Typing::NotMember => Err(DomainError::NotFound("conversation").into()),
     }
 }
