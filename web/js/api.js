@@ -343,6 +343,11 @@ export function removeMember(id, userId) {
   return request('DELETE', `/conversations/${enc(id)}/members/${enc(userId)}`);
 }
 
+/** POST /conversations/leave {created_by} → {left, kept}: leave every group and channel that person made. */
+export function leaveAllCreatedBy(userId) {
+  return request('POST', '/conversations/leave', { body: { created_by: userId } });
+}
+
 /** PUT /conversations/{id}/members/{user_id}/role {role} → 204. */
 export function setMemberRole(id, userId, role) {
   return request('PUT', `/conversations/${enc(id)}/members/${enc(userId)}/role`, { body: { role } });

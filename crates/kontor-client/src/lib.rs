@@ -327,6 +327,18 @@ impl Client {
         .await
     }
 
+    /// Leave every group and channel `created_by` made.
+    pub async fn leave_all_created_by(
+        &self,
+        created_by: i64,
+    ) -> ClientResult<kontor_wire::LeftConversations> {
+        let req = LeaveConversations { created_by };
+        Ok(self
+            .send_json(Method::POST, "/api/v1/conversations/leave", &req)
+            .await?
+            .1)
+    }
+
     /// Change a member's role.
     pub async fn set_role(&self, id: i64, user_id: i64, role: &str) -> ClientResult<()> {
         let req = RoleChange { role: role.into() };

@@ -65,6 +65,8 @@ pub struct Inner {
     pub hashing: Semaphore,
     /// Admission for image decoding (memory budget, per-person turns).
     pub images: crate::service::image_work::ImageWork,
+    /// How fast people may create conversations and add others.
+    pub pacing: crate::service::pacing::Pacing,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
     /// The other nodes (several nodes on PostgreSQL and NATS only).
@@ -104,6 +106,7 @@ impl AppState {
             login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
             hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
             images,
+            pacing: Default::default(),
             metrics,
             cluster,
         }))

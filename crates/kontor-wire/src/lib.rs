@@ -367,3 +367,12 @@ impl From<&model::Message> for Message {
         }
     }
 }
+
+/// What leaving in bulk did.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct LeftConversations {
+    /// The conversations left, by id.
+    pub left: Vec<i64>,
+    /// Those the caller could not leave because they are their last owner.
+    pub kept: Vec<i64>,
+}

@@ -79,6 +79,14 @@ pub struct AddMembers {
     pub user_ids: Vec<i64>,
 }
 
+/// Whose groups and channels to leave.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveConversations {
+    /// Leave every group and channel this person created.
+    pub created_by: i64,
+}
+
 /// A role.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]

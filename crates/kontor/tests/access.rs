@@ -311,3 +311,70 @@ async fn reconnect_resumes_exactly_the_missed_events_in_order() {
         f.event
     );
 }
+
+#[tokio::test]
+async fn unwanted_groups_are_paced_and_left_in_one_step() {
+    let srv = TestServer::start().await;
+    let (eve, eve_user) = srv.client("eve").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let (anna, _) = srv.client("anna").await;
+    let dm = direct(&eve, bernd_user.id.0).await;
+    let mine = group(&bernd, "Bernds eigene", &[eve_user.id.0]).await;
+    let by_anna = group(&anna, "Annas Gruppe", &[bernd_user.id.0]).await;
+    // Eve puts Bernd into group after group, as fast as she can.
+    let mut by_eve = Vec::new();
+    let refused = loop {
+        let req = CreateConversation {
+            kind: "group".into(),
+            name: Some(format!("Spam {}", by_eve.len())),
+            user_ids: vec![bernd_user.id.0],
+            ..Default::default()
+        };
+        match eve.create_conversation(&req).await {
+            Ok((c, _)) => by_eve.push(c.id),
+            Err(e) => break e,
+        }
+        assert!(by_eve.len() <= 100, "never paced");
+    };
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(429), Some("rate_limited"))
+    );
+    assert_eq!(by_eve.len(), 20, "a burst of 20 is allowed");
+    // Another person is not held up by Eve's pace.
+    group(&anna, "Annas zweite", &[bernd_user.id.0]).await;
+    // One group Eve made but Bernd is now the last owner of: he stays, as
+    // the last owner cannot leave while others remain.
+    let owned = by_eve[0];
+    eve.set_role(owned, bernd_user.id.0, "owner")
+        .await
+        .expect("owner");
+    eve.set_role(owned, eve_user.id.0, "member")
+        .await
+        .expect("steps down");
+
+    let done = bernd
+        .leave_all_created_by(eve_user.id.0)
+        .await
+        .expect("leave in bulk");
+    assert_eq!(done.kept, vec![owned]);
+    assert_eq!(done.left, by_eve[1..].to_vec());
+    let left: Vec<i64> = bernd
+        .conversations()
+        .await
+        .expect("list")
+        .iter()
+        .map(|c| c.conversation.id)
+        .collect();
+    for id in &by_eve[1..] {
+        assert!(!left.contains(id), "still in {id}");
+    }
+    for id in [dm.id, mine.id, by_anna.id, owned] {
+        assert!(left.contains(&id), "left {id}, which was not Eve's group");
+    }
+    let own = bernd
+        .leave_all_created_by(bernd_user.id.0)
+        .await
+        .expect_err("not oneself");
+    assert_eq!(own.code(), Some("invalid_input"));
+}

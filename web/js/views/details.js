@@ -1,6 +1,8 @@
 // The details panel of a conversation: name and topic (editable by those
 // the policy allows, PATCH /conversations/{id}), the members (members.js)
-// and "leave" with a confirmation. A side panel on wide screens and a
+// and "leave" with a confirmation; in a group or channel someone else
+// made, also "leave all of that person's groups and channels" (the way out
+// when a colleague keeps putting you into conversations you do not want). A side panel on wide screens and a
 // full-width sheet on phones, like the thread panel (see style.css). It
 // follows conversation_updated and member_* events while it is open.
 
@@ -8,7 +10,7 @@ import * as api from '../api.js';
 import { h, uid, confirmDialog } from '../dom.js';
 import { icon } from '../icons.js';
 import { t } from '../i18n.js';
-import { state, applyEvent, conversationTitle } from '../state.js';
+import { state, applyEvent, conversationTitle, ensureUsers, userName } from '../state.js';
 import { MemberSection, permissions, errorFor } from './members.js';
 
 export class DetailsPanel {
@@ -60,11 +62,15 @@ export class DetailsPanel {
     this.renderSettings();
     this.members.render();
     const perms = permissions(this.view);
+    const creator = this.conv().created_by;
+    const byOther = perms.leave && creator !== state.me.id;
     const leave = perms.leave
       ? h('section', { class: 'details-section' },
         h('button', { type: 'button', class: 'btn btn-danger', dataset: { key: 'leave' }, on: { click: () => this.leave() } }, t('members.leave')),
+        byOther ? h('button', { type: 'button', class: 'btn btn-danger', dataset: { key: 'leave-all' }, on: { click: () => this.leaveAllBy(creator) } }, t('members.leaveAllBy', { name: userName(creator) })) : null,
         this.leaveError = h('p', { class: 'form-error', role: 'alert' }))
       : null;
+    if (byOther && !state.users.has(creator)) ensureUsers([creator]).then(() => { if (this.el.isConnected) this.render(); });
     const hadFocus = this.el.contains(document.activeElement);
     const key = hadFocus && document.activeElement.dataset ? document.activeElement.dataset.key : null;
     this.el.replaceChildren(
@@ -182,6 +188,30 @@ export class DetailsPanel {
     try {
       await api.removeMember(this.view.id, state.me.id);
       this.view.left();
+    } catch (e) {
+      this.leaveError.textContent = errorFor(e, 'leave');
+    }
+  }
+
+  /** Leave every group and channel `creator` made, after a confirmation. */
+  async leaveAllBy(creator) {
+    const name = userName(creator);
+    const ok = await confirmDialog({
+      title: t('members.leaveAllTitle', { name }),
+      message: t('members.leaveAllConfirm', { name }),
+      confirmLabel: t('members.leaveAllBy', { name }),
+      cancelLabel: t('dialog.cancel'),
+      danger: true,
+    });
+    if (!ok) return;
+    this.leaveError.textContent = '';
+    try {
+      const done = await api.leaveAllCreatedBy(creator);
+      if (done.kept.includes(this.view.id)) {
+        this.leaveError.textContent = t('members.errLastOwner');
+      } else {
+        this.view.left();
+      }
     } catch (e) {
       this.leaveError.textContent = errorFor(e, 'leave');
     }

@@ -36,6 +36,7 @@ pub async fn list(
         (status = 201, description = "Created", body = wire::Conversation),
         (status = 200, description = "The existing direct conversation", body = wire::Conversation),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many groups or channels created, or people added, in a short time (`rate_limited`, with `Retry-After`)", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -127,7 +128,8 @@ pub async fn members(
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = AddMembers,
     responses((status = 200, description = "The members newly added", body = Vec<wire::Member>),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "Too many people added in a short time (`rate_limited`, with `Retry-After`)", body = ErrorBody)))]
 pub async fn add_members(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -138,6 +140,27 @@ pub async fn add_members(
     let added =
         conversations::add_members(&state, auth.user.actor(), ConversationId(id), users).await?;
     Ok(Json(added.iter().map(wire::Member::from).collect()))
+}
+
+/// Leave every group and channel one colleague created: the way out when
+/// someone put you into conversations you do not want. Direct
+/// conversations stay; conversations you are the last owner of are kept.
+#[utoipa::path(post, path = "/api/v1/conversations/leave", tag = "conversations", security(("bearer" = [])),
+    request_body = LeaveConversations,
+    responses((status = 200, description = "What was left and kept", body = wire::LeftConversations),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn leave_all(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Json(req): Json<LeaveConversations>,
+) -> ApiResult<Json<wire::LeftConversations>> {
+    let done =
+        conversations::leave_all_created_by(&state, auth.user.actor(), UserId(req.created_by))
+            .await?;
+    Ok(Json(wire::LeftConversations {
+        left: done.left.iter().map(|c| c.0).collect(),
+        kept: done.kept.iter().map(|c| c.0).collect(),
+    }))
 }
 
 /// Remove a member, or leave by removing yourself. The removed member

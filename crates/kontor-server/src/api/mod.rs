@@ -57,6 +57,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::get_user))
         .routes(routes!(conversations::list, conversations::create))
         .routes(routes!(conversations::public_channels))
+        .routes(routes!(conversations::leave_all))
         .routes(routes!(conversations::get, conversations::update))
         .routes(routes!(conversations::members, conversations::add_members))
         .routes(routes!(conversations::remove_member))

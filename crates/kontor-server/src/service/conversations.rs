@@ -8,7 +8,9 @@ use kontor_core::model::{
 use kontor_core::validate;
 use kontor_storage::{NewConversation, SettingsChange};
 
-use crate::error::ApiResult;
+use futures_util::StreamExt;
+
+use crate::error::{ApiError, ApiResult};
 use crate::hub::Typing;
 use crate::state::AppState;
 
@@ -51,6 +53,14 @@ pub async fn create(
             "only channels can be public or announcement channels",
         )
         .into());
+    }
+    if spec.kind != ConversationKind::Direct {
+        let others = spec
+            .member_ids
+            .iter()
+            .filter(|u| **u != actor.user_id)
+            .count();
+        state.pacing.admit_conversation(actor, others)?;
     }
     let new = NewConversation {
         kind: spec.kind,
@@ -100,10 +110,74 @@ pub async fn add_members(
     if users.is_empty() {
         return Err(DomainError::invalid("user_ids", "must name at least one user").into());
     }
+    let others = users.iter().filter(|u| **u != actor.user_id).count();
+    state.pacing.admit_additions(actor, others)?;
     Ok(state
         .store
         .add_members(actor, id, users, state.now())
         .await?)
+}
+
+/// Leaves taken at once by [`leave_all_created_by`]; each is its own
+/// write, and the writer commits those in flight together.
+const LEAVES_IN_FLIGHT: usize = 16;
+
+/// What [`leave_all_created_by`] did.
+pub struct LeftConversations {
+    /// The conversations left.
+    pub left: Vec<ConversationId>,
+    /// Those the caller could not leave (they are their last owner).
+    pub kept: Vec<ConversationId>,
+}
+
+/// Leave every group and channel that `creator` made and the caller is
+/// in: the way out of unwanted conversations a colleague put one in, in
+/// one step. Direct conversations stay. Each leave is the ordinary one
+/// (other members and the caller's devices see it), so a failure part way
+/// leaves every conversation either left or kept, never half.
+pub async fn leave_all_created_by(
+    state: &AppState,
+    actor: Actor,
+    creator: UserId,
+) -> ApiResult<LeftConversations> {
+    if creator == actor.user_id {
+        return Err(DomainError::invalid(
+            "created_by",
+            "names yourself; leave your own conversations one by one",
+        )
+        .into());
+    }
+    let targets: Vec<ConversationId> = state
+        .store
+        .list_conversations(actor)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            c.conversation.kind != ConversationKind::Direct && c.conversation.created_by == creator
+        })
+        .map(|c| c.conversation.id)
+        .collect();
+    let outcomes: Vec<(ConversationId, ApiResult<()>)> = futures_util::stream::iter(targets)
+        .map(|id| async move { (id, remove_member(state, actor, id, actor.user_id).await) })
+        .buffer_unordered(LEAVES_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut done = LeftConversations {
+        left: Vec::new(),
+        kept: Vec::new(),
+    };
+    for (id, outcome) in outcomes {
+        match outcome {
+            Ok(()) => done.left.push(id),
+            // Gone or left meanwhile: nothing to leave.
+            Err(ApiError::Domain(DomainError::NotFound(_))) => {}
+            Err(ApiError::Domain(DomainError::Conflict(_))) => done.kept.push(id),
+            Err(e) => return Err(e),
+        }
+    }
+    done.left.sort_unstable();
+    done.kept.sort_unstable();
+    Ok(done)
 }
 
 /// Remove a member, or leave when `user` is the caller.

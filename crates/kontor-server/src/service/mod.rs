@@ -13,5 +13,6 @@ pub mod health;
 pub mod housekeeping;
 pub mod image_work;
 pub mod messages;
+pub mod pacing;
 pub mod search;
 pub mod sweep;
