@@ -27,4 +27,6 @@ run channel-10000    --scenario channel --clients 10000 --senders 4 --max-backlo
 run idle-15000       --scenario idle --clients 15000 --duration 10 --warmup 3
 run mixed-2000       --scenario mixed --clients 10000 --rate 2000 --duration 15 --warmup 5
 "$bench" search --messages 1000000 --queries 200 --out "$out/search-1m.json"
+"$bench" images --uploads 16 --kind png --out "$out/images-png.json"
+"$bench" images --uploads 16 --kind jpeg --out "$out/images-jpeg.json"
 "$bench" summary "$out"/[!s]*.json
