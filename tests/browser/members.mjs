@@ -3,7 +3,8 @@
 // claudia, who sees it appear live; anna makes her a moderator, the server
 // refuses two things (shown as text), anna removes claudia, whose view
 // updates live; bernd leaves and the group disappears from his list.
-// claudia's browser speaks German.
+// Then claudia puts bernd into two groups, and he leaves both in one step
+// ("Leave all groups and channels by …"). claudia's browser speaks German.
 
 import assert from 'node:assert/strict';
 
@@ -132,6 +133,23 @@ export function registerMembersTest(test, x) {
     await listItem(b, newName).waitFor({ state: 'detached' });
     await rowA(BERND.name).waitFor({ state: 'detached' });
     await a.locator('.pane-conv .conv-sub').filter({ hasText: '1 member' }).waitFor();
+
+    // --- claudia puts bernd into two groups; he leaves both in one step -----
+    const cToken = await c.evaluate(() => localStorage.getItem('kontor.token'));
+    const spam = [`Umfrage ${RUN_ID}`, `Noch eine Umfrage ${RUN_ID}`];
+    for (const name of spam) {
+      await nodeApi(cToken, 'POST', '/conversations', { kind: 'group', name, user_ids: [berndId] });
+      await listItem(b, name).waitFor();
+    }
+    await openConversation(b, spam[0]);
+    await b.getByRole('button', { name: 'Details and members' }).click();
+    const leaveAll = b.locator('aside.details-panel').getByRole('button', { name: `Leave all groups and channels by ${CLAUDIA.name}` });
+    await leaveAll.click();
+    const leaveAllDialog = b.locator('dialog[open]');
+    await leaveAllDialog.getByText(`You will leave every group and channel ${CLAUDIA.name} created.`).waitFor();
+    await leaveAllDialog.getByRole('button', { name: `Leave all groups and channels by ${CLAUDIA.name}` }).click();
+    await b.waitForURL(`${shared.base}/`);
+    for (const name of spam) await listItem(b, name).waitFor({ state: 'detached' });
 
     // Escape closes anna's panel and focus returns to the details button.
     await panelA.locator('h2').focus();
