@@ -38,7 +38,8 @@ pub enum ApiError {
     RateLimited(u64),
     /// A plain request reached the WebSocket endpoint.
     UpgradeRequired,
-    /// A browser page from another origin tried to open a WebSocket.
+    /// A browser page from another origin tried to open a WebSocket, or to
+    /// change something with the session cookie (see `origin`).
     OriginNotAllowed,
     /// No such route.
     RouteNotFound,
@@ -133,7 +134,7 @@ impl ApiError {
             ApiError::OriginNotAllowed => (
                 S::FORBIDDEN,
                 "origin_not_allowed",
-                "WebSocket connections are only accepted from the server's own origin".into(),
+                "requests from another site are not accepted; use the server's own pages or a bearer token".into(),
                 None,
             ),
             ApiError::RouteNotFound => (

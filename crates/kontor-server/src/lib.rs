@@ -11,6 +11,7 @@
 //! - [`cluster`]: several nodes on PostgreSQL: commit and typing notices
 //!   over NATS.
 //! - [`auth`]: passwords, tokens, login limiter, the auth extractor.
+//!   [`origin`]: whether a browser request comes from our own origin.
 //! - [`encoder`]: events to JSON frames (shapes in `kontor_wire`); [`error`]: the API error; [`extract`]:
 //!   extractors answering in that error format; [`config`], [`state`].
 //! - [`demo`]: the demo company. [`web`]: the embedded web client.
@@ -30,6 +31,7 @@ pub mod extract;
 pub mod hub;
 pub mod media;
 pub mod metrics;
+pub mod origin;
 pub mod service;
 pub mod state;
 pub mod web;

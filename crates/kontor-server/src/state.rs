@@ -2,25 +2,18 @@
 //! can run several servers in one process.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use kontor_core::model::Timestamp;
 use kontor_storage::Storage;
 use kontor_storage::blobs::BlobStore;
 use tokio::sync::Semaphore;
 
-use crate::auth::FailureLimiter;
+use crate::auth::{DistinctFailures, LoginThrottle};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 
-/// Failed logins allowed per account per window.
-pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 5;
-/// Failed logins allowed per client address per window (an office behind
-/// one NAT address shares this).
-pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;
-/// The login failure window.
-pub const LOGIN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Password hashes computed at once; argon2id uses 19 MiB and a core for
 /// tens of milliseconds each, so this bounds memory and CPU under a login
 /// storm.
@@ -57,10 +50,10 @@ pub struct Inner {
     pub config: Config,
     /// Time source.
     pub clock: Arc<dyn Clock>,
-    /// Failed logins per account.
-    pub login_by_account: FailureLimiter,
-    /// Failed logins per client address.
-    pub login_by_address: FailureLimiter,
+    /// Login attempts per login name (see `auth::limiter`).
+    pub login_by_name: LoginThrottle,
+    /// Login names that failed per client address.
+    pub login_by_address: DistinctFailures,
     /// Bounds concurrent password hashing.
     pub hashing: Semaphore,
     /// Admission for image decoding (memory budget, per-person turns).
@@ -102,8 +95,8 @@ impl AppState {
             hub,
             config,
             clock,
-            login_by_account: FailureLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURE_WINDOW),
-            login_by_address: FailureLimiter::new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW),
+            login_by_name: LoginThrottle::default(),
+            login_by_address: DistinctFailures::default(),
             hashing: Semaphore::new(CONCURRENT_PASSWORD_HASHES),
             images,
             pacing: Default::default(),

@@ -1,10 +1,15 @@
 //! The event stream: `GET /api/v1/events` upgraded to a WebSocket.
 //!
 //! Protocol:
-//! 1. Authenticate with `Authorization: Bearer`, the session cookie, or, for
-//!    browsers that cannot set headers, a first frame
-//!    `{"type":"auth","token":"kt_..."}` within 10 seconds. Tokens never
-//!    travel in the URL.
+//! 1. Authenticate with `Authorization: Bearer` or, for browsers that cannot
+//!    set headers, a first frame `{"type":"auth","token":"kt_..."}` within 10
+//!    seconds. Tokens never travel in the URL. The session cookie does not
+//!    authenticate a socket: a browser sends it along unasked (a cookie
+//!    planted by a sibling site included), so with both a cookie for A and
+//!    a first-frame token for B the socket must be B's, and the server
+//!    cannot know before the first frame whether one will come. Ignoring
+//!    the cookie makes the explicit token always win. Browsers must also
+//!    pass `origin::same_origin` (403 `origin_not_allowed`).
 //! 2. The server sends `hello` with the position live delivery starts after.
 //! 3. With `?after=<position>`, missed events are replayed first (only those
 //!    the user may see, in order), then `resumed`; or `resync_required` if
@@ -28,7 +33,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -41,7 +46,7 @@ use tokio::time::{Instant, timeout};
 use utoipa::IntoParams;
 
 use crate::api::messages::spec_of;
-use crate::auth::{Authenticated, token_from_headers};
+use crate::auth::{Authenticated, bearer_from_headers};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
 use crate::hub::CloseReason;
@@ -97,10 +102,12 @@ pub async fn events(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let upgrade = upgrade.map_err(|_| ApiError::UpgradeRequired)?;
-    if !origin_allowed(&state, &headers) {
+    if !crate::origin::same_origin(&state.config, &headers) {
         return Err(ApiError::OriginNotAllowed);
     }
-    let pre_auth = match token_from_headers(&headers) {
+    // Only an explicit bearer token authenticates the handshake; the
+    // session cookie is not read here (see the module documentation).
+    let pre_auth = match bearer_from_headers(&headers) {
         Some(token) => Some(service::accounts::authenticate(&state, &token).await?),
         None => None,
     };
@@ -116,26 +123,6 @@ pub async fn events(
         .on_upgrade(move |socket| async move {
             connection(state, socket, pre_auth, after).await;
         }))
-}
-
-/// Browsers send `Origin`; it must be our own. Clients without it (native
-/// apps, the CLI) are not subject to cross-site attacks and still must
-/// authenticate.
-fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return headers.get(header::ORIGIN).is_none();
-    };
-    let origin = origin.trim_end_matches('/');
-    if let Some(public) = &state.config.server.public_url {
-        return origin.eq_ignore_ascii_case(public.trim_end_matches('/'));
-    }
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|h| h.eq_ignore_ascii_case(host))
 }
 
 fn frame(event: WireEvent) -> Message {

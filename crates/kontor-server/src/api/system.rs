@@ -38,10 +38,16 @@ pub struct Limits {
     pub max_upload_bytes: u64,
     /// Most files on one message.
     pub max_attachments_per_message: usize,
-    /// Failed logins per account per window.
+    /// Failed logins on one login name per window answered at once; later
+    /// attempts on it are spaced (`login_throttle_interval_seconds`), never
+    /// refused for the right password.
     pub login_failures_per_account: u32,
-    /// Failed logins per client address per window.
+    /// Different login names that may fail from one client address per
+    /// window before the address is refused for the rest of it.
     pub login_failures_per_address: u32,
+    /// Seconds between password checks on one login name after its free
+    /// failures.
+    pub login_throttle_interval_seconds: u64,
     /// The failure window in seconds.
     pub login_failure_window_seconds: u64,
 }
@@ -62,9 +68,10 @@ pub async fn limits(State(state): State<AppState>) -> Json<Limits> {
         max_request_body_bytes: l::MAX_REQUEST_BODY_BYTES,
         max_upload_bytes: state.config.files.max_upload_bytes(),
         max_attachments_per_message: l::MAX_ATTACHMENTS_PER_MESSAGE,
-        login_failures_per_account: crate::state::LOGIN_FAILURES_PER_ACCOUNT,
-        login_failures_per_address: crate::state::LOGIN_FAILURES_PER_ADDRESS,
-        login_failure_window_seconds: crate::state::LOGIN_FAILURE_WINDOW.as_secs(),
+        login_failures_per_account: crate::auth::LOGIN_FREE_FAILURES,
+        login_failures_per_address: crate::auth::LOGIN_DISTINCT_LOGINS_PER_ADDRESS as u32,
+        login_throttle_interval_seconds: crate::auth::LOGIN_THROTTLE_INTERVAL.as_secs(),
+        login_failure_window_seconds: crate::auth::LOGIN_FAILURE_WINDOW.as_secs(),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod database;
 pub use backend::Backend;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kontor_client::kontor_wire::requests::CreateConversation;
@@ -18,7 +19,7 @@ use kontor_core::model::{OrgRole, User};
 use kontor_server::Server;
 use kontor_server::config::Config;
 use kontor_server::service::accounts::{self, UserSpec};
-use kontor_server::state::AppState;
+use kontor_server::state::{AppState, Clock, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -61,6 +62,15 @@ impl TestServer {
         dir: tempfile::TempDir,
         configure: impl FnOnce(&mut Config),
     ) -> TestServer {
+        TestServer::start_with_clock(dir, Arc::new(SystemClock), configure).await
+    }
+
+    /// [`TestServer::start_configured`] with a chosen clock.
+    pub async fn start_with_clock(
+        dir: tempfile::TempDir,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config::default();
         config.storage.data_dir = dir.path().to_owned();
         config.server.shutdown_grace_seconds = 2;
@@ -68,7 +78,9 @@ impl TestServer {
             config.database.url = url;
         }
         configure(&mut config);
-        let server = Server::open(config).await.expect("server opens");
+        let server = Server::open_with_clock(config, clock)
+            .await
+            .expect("server opens");
         let state = server.state().clone();
         let org_id = match accounts::org_by_name(&state, "Testfirma GmbH")
             .await
@@ -299,4 +311,29 @@ pub async fn metric(srv: &TestServer, series: &str) -> Option<f64> {
         .await
         .expect("metrics text");
     sample(&text, series)
+}
+
+/// The system clock plus an offset a test moves forward, so time-based
+/// limits can be crossed without waiting.
+#[derive(Default)]
+pub struct ManualClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ManualClock {
+    /// Move the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).expect("duration in range");
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> kontor_core::model::Timestamp {
+        let base = SystemClock.now().0;
+        kontor_core::model::Timestamp(
+            base + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
 }
