@@ -66,11 +66,12 @@ fn fanout(c: &mut Criterion) {
                 sharing_presence: Vec::new(),
             },
             false,
+            1,
         );
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         rt.spawn(hub.clone().run(rx));
         let mut subs: Vec<_> = (0..n as i64)
-            .filter_map(|u| hub.subscribe(UserId(u), OrgId(1), SessionId(u)))
+            .filter_map(|u| hub.subscribe(UserId(u), OrgId(1), SessionId(u)).ok())
             .collect();
         let frame = JsonEventEncoder.encode(
             EventSeq(1),

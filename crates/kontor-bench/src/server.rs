@@ -39,6 +39,15 @@ impl ServerUnderTest {
         if let Some(url) = database_url {
             command.env("KONTOR_DATABASE__URL", url);
         }
+        // Every simulated client connects from 127.0.0.1: lift the caps
+        // meant for real addresses (the process's file limit still binds).
+        for (key, value) in [
+            ("KONTOR_SERVER__MAX_CONNECTIONS", "1000000"),
+            ("KONTOR_SERVER__MAX_CONNECTIONS_PER_ADDRESS", "1000000"),
+            ("KONTOR_SERVER__MAX_SOCKETS_PER_USER", "1000000"),
+        ] {
+            command.env(key, value);
+        }
         let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)

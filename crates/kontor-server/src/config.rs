@@ -170,6 +170,19 @@ pub struct ServerConfig {
     /// Reverse proxies (CIDR, e.g. `127.0.0.1/32`) whose `X-Forwarded-For`
     /// names the client; from anyone else the header is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Connections open at once, in all (WebSockets included); beyond it a
+    /// new connection is closed at once. Keep it below the process's
+    /// open-file limit.
+    pub max_connections: usize,
+    /// Connections open at once from one client address (trusted proxies
+    /// are exempt). An office behind one NAT address needs a few per person.
+    pub max_connections_per_address: usize,
+    /// Seconds a connection may take to send a request's head.
+    pub header_timeout_seconds: u64,
+    /// Seconds a request body may pause before the request is ended (408).
+    pub body_timeout_seconds: u64,
+    /// WebSockets one person may have open at once (devices and tabs).
+    pub max_sockets_per_user: usize,
 }
 
 impl Default for ServerConfig {
@@ -179,6 +192,11 @@ impl Default for ServerConfig {
             public_url: None,
             shutdown_grace_seconds: 10,
             trusted_proxies: Vec::new(),
+            max_connections: 16_384,
+            max_connections_per_address: 4_096,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_sockets_per_user: 32,
         }
     }
 }

@@ -34,8 +34,10 @@ pub enum ApiError {
     Unauthenticated,
     /// Wrong login or password.
     InvalidCredentials,
-    /// Too many failed attempts; retry after the given seconds.
+    /// Too many attempts (failed logins, new conversations, queued images); retry after the given seconds.
     RateLimited(u64),
+    /// The request body stopped arriving for longer than the body timeout.
+    RequestTimeout,
     /// A plain request reached the WebSocket endpoint.
     UpgradeRequired,
     /// A browser page from another origin tried to open a WebSocket, or to
@@ -122,7 +124,13 @@ impl ApiError {
             ApiError::RateLimited(secs) => (
                 S::TOO_MANY_REQUESTS,
                 "rate_limited",
-                format!("too many failed attempts; try again in {secs} seconds"),
+                format!("too many attempts in a short time; try again in {secs} seconds"),
+                None,
+            ),
+            ApiError::RequestTimeout => (
+                S::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body stopped arriving; send it again".into(),
                 None,
             ),
             ApiError::UpgradeRequired => (
@@ -234,3 +242,16 @@ impl IntoResponse for ApiError {
 
 /// Result alias for handlers and services.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Whether reading a request body failed because it stopped arriving
+/// (the body timeout of `api::router`), looking through the error's causes.
+pub fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}

@@ -31,7 +31,13 @@ where
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge(kontor_core::limits::MAX_REQUEST_BODY_BYTES))?;
+            .map_err(|e| {
+                if crate::error::is_body_timeout(&e) {
+                    ApiError::RequestTimeout
+                } else {
+                    ApiError::PayloadTooLarge(kontor_core::limits::MAX_REQUEST_BODY_BYTES)
+                }
+            })?;
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
             return Err(ApiError::InvalidBody(
                 "the body must be a JSON object, not an array".into(),

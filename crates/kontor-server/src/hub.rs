@@ -220,6 +220,17 @@ pub struct Hub {
     position: Arc<tokio::sync::watch::Sender<EventSeq>>,
     /// `presence.enabled`, fixed at start: read without the lock.
     presence_enabled: bool,
+    /// `server.max_sockets_per_user`.
+    max_sockets_per_user: usize,
+}
+
+/// Why a socket was not registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The server is shutting down.
+    ShuttingDown,
+    /// The person has `server.max_sockets_per_user` sockets open already.
+    TooManySockets,
 }
 
 /// A registered connection. Dropping it unregisters.
@@ -290,8 +301,9 @@ impl EventSink for HubSink {
 
 impl Hub {
     /// A hub that starts from `snapshot`, showing presence if
-    /// `presence_enabled`.
-    pub fn new(snapshot: HubSnapshot, presence_enabled: bool) -> Hub {
+    /// `presence_enabled`, with at most `max_sockets_per_user` sockets per
+    /// person.
+    pub fn new(snapshot: HubSnapshot, presence_enabled: bool, max_sockets_per_user: usize) -> Hub {
         let mut members: HashMap<ConversationId, HashSet<UserId>> = HashMap::new();
         for (c, u) in snapshot.memberships {
             members.entry(c).or_default().insert(u);
@@ -305,6 +317,7 @@ impl Hub {
             })),
             position: Arc::new(tokio::sync::watch::Sender::new(snapshot.at)),
             presence_enabled,
+            max_sockets_per_user,
         }
     }
 
@@ -329,11 +342,20 @@ impl Hub {
     }
 
     /// Register a connection for `user` of `org`; live events after the
-    /// returned position flow into its queue. `None` while shutting down.
-    pub fn subscribe(&self, user: UserId, org: OrgId, session: SessionId) -> Option<Subscription> {
+    /// returned position flow into its queue. Refused while shutting down
+    /// and beyond the person's socket limit.
+    pub fn subscribe(
+        &self,
+        user: UserId,
+        org: OrgId,
+        session: SessionId,
+    ) -> Result<Subscription, Refused> {
         let mut st = self.lock();
         if st.shutting_down {
-            return None;
+            return Err(Refused::ShuttingDown);
+        }
+        if st.conns.get(&user).map_or(0, Vec::len) >= self.max_sockets_per_user {
+            return Err(Refused::TooManySockets);
         }
         let (tx, rx) = mpsc::channel(CONNECTION_QUEUE_FRAMES);
         let closer = Arc::new(Closer {
@@ -352,7 +374,7 @@ impl Hub {
         };
         st.presence_changing(&[user], |st| st.conns.entry(user).or_default().push(conn));
         st.connections += 1;
-        Some(Subscription {
+        Ok(Subscription {
             hub: self.clone(),
             user,
             id,
@@ -447,6 +469,7 @@ mod tests {
                 sharing_presence: Vec::new(),
             },
             false,
+            4,
         );
         let reader = hub
             .subscribe(bernd, OrgId(1), SessionId(1))

@@ -8,6 +8,7 @@
 //! - [`service`]: one module per area; what handlers, the admin commands
 //!   and the demo seeder call.
 //! - [`hub`]: who is connected and fan-out of committed events.
+//! - [`listen`]: the accept loop: connection caps and read timeouts.
 //! - [`cluster`]: several nodes on PostgreSQL: commit and typing notices
 //!   over NATS.
 //! - [`auth`]: passwords, tokens, login limiter, the auth extractor.
@@ -29,6 +30,7 @@ pub mod encoder;
 pub mod error;
 pub mod extract;
 pub mod hub;
+pub mod listen;
 pub mod media;
 pub mod metrics;
 pub mod origin;
@@ -38,7 +40,6 @@ pub mod web;
 pub mod ws;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -184,7 +185,11 @@ impl Server {
             peers: Arc::clone(&peers),
         });
         let (store, writer) = open_store(&config, sink).await?;
-        let hub = Hub::new(store.hub_snapshot().await?, config.presence.enabled);
+        let hub = Hub::new(
+            store.hub_snapshot().await?,
+            config.presence.enabled,
+            config.server.max_sockets_per_user,
+        );
         let hub_task = tokio::spawn(hub.clone().run(events_rx));
         let cluster = if config.events.nats_url.is_empty() {
             None
@@ -218,15 +223,19 @@ impl Server {
         let hub = self.state.hub.clone();
         let grace = Duration::from_secs(self.state.config.server.shutdown_grace_seconds);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(
+        let server = &self.state.config.server;
+        let connections = listen::Connections::new(listen::Caps::from_config(server));
+        let serve = listen::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            hub.shutdown();
-            let _ = stop_tx.send(true);
-        });
+            app,
+            connections,
+            Duration::from_secs(server.header_timeout_seconds.max(1)),
+            async move {
+                shutdown.await;
+                hub.shutdown();
+                let _ = stop_tx.send(true);
+            },
+        );
         let mut stop_rx = stop_rx;
         let minutes = self.state.config.storage.housekeeping_minutes;
         let housekeeping = (minutes > 0).then(|| {
@@ -235,9 +244,9 @@ impl Server {
                 Duration::from_secs(minutes.saturating_mul(60)),
             ))
         });
-        let serving = tokio::spawn(async move { serve.await });
+        let serving = tokio::spawn(serve);
         let result = tokio::select! {
-            r = serving => r.map_err(|e| std::io::Error::other(e.to_string()))?,
+            r = serving => r.map_err(|e| std::io::Error::other(e.to_string())),
             _ = async {
                 let _ = stop_rx.wait_for(|s| *s).await;
                 tokio::time::sleep(grace).await;

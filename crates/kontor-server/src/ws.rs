@@ -49,7 +49,7 @@ use crate::api::messages::spec_of;
 use crate::auth::{Authenticated, bearer_from_headers};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
-use crate::hub::CloseReason;
+use crate::hub::{CloseReason, Refused};
 use crate::service;
 use crate::state::AppState;
 use kontor_wire::requests::{ClientFrame, SendMessage};
@@ -179,12 +179,19 @@ async fn connection(
     if after.is_some() {
         catch_up(&state).await;
     }
-    let Some(mut sub) = state
+    let mut sub = match state
         .hub
         .subscribe(auth.user.id, auth.user.org_id, auth.session.id)
-    else {
-        close_with(&state, &mut socket, 1012, "server_restart").await;
-        return;
+    {
+        Ok(sub) => sub,
+        Err(Refused::ShuttingDown) => {
+            close_with(&state, &mut socket, 1012, "server_restart").await;
+            return;
+        }
+        Err(Refused::TooManySockets) => {
+            close_with(&state, &mut socket, 4029, "too_many_sockets").await;
+            return;
+        }
     };
     let hello = WireEvent::Hello {
         user_id: auth.user.id.0,

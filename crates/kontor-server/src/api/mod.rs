@@ -141,6 +141,25 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_timeout,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A request body that pauses longer than `server.body_timeout_seconds`
+/// ends its request with 408 (the pause, not the whole upload, is bounded,
+/// so a large file on a slow line still arrives).
+async fn body_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let pause = std::time::Duration::from_secs(state.config.server.body_timeout_seconds.max(1));
+    next.run(
+        req.map(|body| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(pause, body))),
+    )
+    .await
 }

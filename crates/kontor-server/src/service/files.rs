@@ -75,8 +75,12 @@ async fn stage_body(state: &AppState, body: Body, max: u64) -> ApiResult<(Staged
     let mut len: u64 = 0;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            DomainError::invalid("file", "upload was interrupted; send the file again")
+        let chunk = chunk.map_err(|e| {
+            if crate::error::is_body_timeout(&e) {
+                ApiError::RequestTimeout
+            } else {
+                DomainError::invalid("file", "upload was interrupted; send the file again").into()
+            }
         })?;
         len += chunk.len() as u64;
         if len > max {
