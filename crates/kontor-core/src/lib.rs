@@ -6,6 +6,7 @@
 //! - [`model`]: the kinds and roles the rules talk about.
 //! - [`limits`]: every size and count limit, with the reason for its value.
 //! - [`validate`]: turns untrusted input into checked values.
+//! - [`invisible`]: the bidi controls and invisible characters labels refuse.
 //! - [`policy`]: the one place that decides who may do what.
 //! - [`mention`]: finds `@name` tokens in message source for clients.
 //! - [`event`]: persisted changes, their audience and membership effects.
@@ -18,6 +19,7 @@
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod invisible;
 pub mod limits;
 pub mod mention;
 pub mod model;

@@ -2,13 +2,32 @@
 //! understands. Every function here is pure and cheap.
 
 use crate::error::{DomainError, DomainResult};
+use crate::invisible::{hidden_chars, is_explicit_bidi, strip_hidden};
 use crate::limits::*;
 
+/// Control characters (newline, carriage return and tab allowed when
+/// `allow_newlines`) and the bidi embeddings, overrides and isolates: what
+/// no text may contain, message bodies included.
 fn has_forbidden_control(s: &str, allow_newlines: bool) -> bool {
     s.chars().any(|c| {
         let allowed_ws = allow_newlines && matches!(c, '\n' | '\r' | '\t');
-        (c.is_control() && !allowed_ws) || c == '\u{202e}' || c == '\u{202d}'
+        (c.is_control() && !allowed_ws) || is_explicit_bidi(c)
     })
+}
+
+/// Why a displayed label (a name, topic, reaction, device name or email
+/// address) is refused, if it is: a control character, or a character
+/// people cannot see ([`hidden_chars`]: bidi controls and default-ignorable
+/// code points outside an emoji sequence).
+fn label_problem(s: &str, allow_newlines: bool) -> Option<String> {
+    if let Some(first) = hidden_chars(s).first() {
+        return Some(format!(
+            "must not contain invisible or text-direction characters (found U+{:04X})",
+            u32::from(*first)
+        ));
+    }
+    has_forbidden_control(s, allow_newlines)
+        .then(|| "must not contain control characters".to_owned())
 }
 
 /// A username: 1–40 of `a-z 0-9 . _ -`, starting with a letter or digit.
@@ -47,14 +66,16 @@ pub fn email(raw: &str) -> DomainResult<String> {
     if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
         return Err(bad());
     }
-    if has_forbidden_control(&s, false) {
+    if label_problem(&s, false).is_some() {
         return Err(bad());
     }
     Ok(s)
 }
 
 /// A display name or conversation name: trimmed, 1–100 characters, no
-/// control or bidi-override characters (which spoof what others see).
+/// control characters and none people cannot see: bidi controls and
+/// default-ignorable code points, except inside an emoji sequence
+/// ([`crate::invisible`]); they spoof what others see.
 pub fn name(field: &'static str, raw: &str) -> DomainResult<String> {
     let s = raw.trim();
     let n = s.chars().count();
@@ -67,16 +88,14 @@ pub fn name(field: &'static str, raw: &str) -> DomainResult<String> {
             format!("must be at most {MAX_NAME_CHARS} characters (got {n})"),
         ));
     }
-    if has_forbidden_control(s, false) {
-        return Err(DomainError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+    if let Some(problem) = label_problem(s, false) {
+        return Err(DomainError::invalid(field, problem));
     }
     Ok(s.to_owned())
 }
 
-/// A conversation topic: up to 500 characters, may be empty.
+/// A conversation topic: up to 500 characters, may be empty, with line
+/// breaks; otherwise the same characters as a name.
 pub fn topic(raw: &str) -> DomainResult<String> {
     let s = raw.trim();
     let n = s.chars().count();
@@ -86,17 +105,18 @@ pub fn topic(raw: &str) -> DomainResult<String> {
             format!("must be at most {MAX_TOPIC_CHARS} characters (got {n})"),
         ));
     }
-    if has_forbidden_control(s, true) {
-        return Err(DomainError::invalid(
-            "topic",
-            "must not contain control characters",
-        ));
+    if let Some(problem) = label_problem(s, true) {
+        return Err(DomainError::invalid("topic", problem));
     }
     Ok(s.to_owned())
 }
 
 /// A message source: not blank, at most 16 KiB of UTF-8, no control
-/// characters other than newline and tab. Stored exactly as given.
+/// characters other than newline and tab, and no bidi embedding, override
+/// or isolate (they reorder the rest of the text). Stored exactly as given.
+/// Unlike a name, a message keeps the other invisible characters text
+/// needs: ZWNJ (Persian, Indic scripts), ZWJ and variation selectors
+/// (emoji), soft hyphens, LRM/RLM/ALM in right-to-left writing.
 pub fn message_text(raw: &str) -> DomainResult<&str> {
     if raw.trim().is_empty() {
         return Err(DomainError::invalid("text", "must not be empty"));
@@ -110,14 +130,16 @@ pub fn message_text(raw: &str) -> DomainResult<&str> {
     if has_forbidden_control(raw, true) {
         return Err(DomainError::invalid(
             "text",
-            "must not contain control characters",
+            "must not contain control characters or text-direction overrides",
         ));
     }
     Ok(raw)
 }
 
-/// A reaction: one emoji sequence (no letters, digits or spaces) or a
-/// `:shortcode:` of `a-z 0-9 _ + -`, at most 32 bytes.
+/// A reaction: one emoji sequence (no letters, digits or spaces, and
+/// nothing invisible but the joiners, variation selectors and tags an
+/// emoji needs, as for names) or a `:shortcode:` of `a-z 0-9 _ + -`, at
+/// most 32 bytes.
 pub fn reaction(raw: &str) -> DomainResult<&str> {
     let bad = || {
         DomainError::invalid(
@@ -135,6 +157,7 @@ pub fn reaction(raw: &str) -> DomainResult<&str> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '+' | '-'));
     let emoji = !raw.is_ascii()
+        && hidden_chars(raw).is_empty()
         && raw.chars().all(|c| {
             let ascii_ok = c.is_ascii_digit() || matches!(c, '#' | '*');
             !c.is_whitespace()
@@ -183,11 +206,13 @@ pub fn new_password(raw: &str) -> DomainResult<&str> {
 pub fn device_name(raw: Option<&str>) -> DomainResult<String> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok("unknown device".to_owned()),
-        Some(s) if s.chars().count() > MAX_DEVICE_NAME_CHARS || has_forbidden_control(s, false) => {
+        Some(s)
+            if s.chars().count() > MAX_DEVICE_NAME_CHARS || label_problem(s, false).is_some() =>
+        {
             Err(DomainError::invalid(
                 "device_name",
                 format!(
-                    "must be at most {MAX_DEVICE_NAME_CHARS} characters without control characters"
+                    "must be at most {MAX_DEVICE_NAME_CHARS} characters without control or invisible characters"
                 ),
             ))
         }
@@ -246,17 +271,18 @@ pub fn search_page(limit: Option<u32>, offset: Option<u32>) -> DomainResult<(usi
 }
 
 /// A file name as shown to people, made harmless: no path (only what
-/// follows the last `/` or `\\`), no control or bidirectional-override
-/// characters (a right-to-left override can make `exe.pdf` look like
-/// `fdp.exe`), none of `<>:"|?*`, no leading dots or trailing dots and
+/// follows the last `/` or `\\`), no control characters and none of
+/// those a name refuses (bidi controls: a right-to-left override can make
+/// `exe.pdf` look like `fdp.exe`; invisible ones, see
+/// [`crate::invisible`]), none of `<>:"|?*`, no leading dots or trailing dots and
 /// spaces, no Windows device name (`CON`, `NUL`, `COM1`, …), at most
 /// `MAX_FILE_NAME_CHARS`. Stored files are named by the server; this name
 /// only travels in `Content-Disposition` and JSON.
 pub fn file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut name: String = base
+    let mut name: String = strip_hidden(base)
         .chars()
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !c.is_control())
         .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
         .collect();
     name = name
@@ -289,10 +315,6 @@ pub fn file_name(raw: &str) -> String {
     } else {
         name
     }
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -341,6 +363,72 @@ mod tests {
         assert!(name("name", "ok\u{202e}gpj.exe").is_err());
         assert!(name("name", &"x".repeat(101)).is_err());
         assert_eq!(name("name", "  Ünal Öztürk ").as_deref(), Ok("Ünal Öztürk"));
+    }
+
+    /// The code points a hostile probe got into names and reactions, and
+    /// the rest of the Bidi_Control set.
+    const INVISIBLE: &[char] = &[
+        '\u{202E}', '\u{202D}', '\u{2067}', '\u{200B}', '\u{FEFF}', '\u{202B}', '\u{061C}',
+        '\u{00AD}', '\u{200F}', '\u{2066}', '\u{200E}', '\u{202A}', '\u{202C}', '\u{2068}',
+        '\u{2069}', '\u{200C}', '\u{3164}',
+    ];
+
+    #[test]
+    fn labels_refuse_every_invisible_and_bidi_character() {
+        for &c in INVISIBLE {
+            let hex = u32::from(c);
+            let label = format!("Ann{c}a");
+            let e = name("name", &label).expect_err(&format!("U+{hex:04X} in a name"));
+            assert!(e.to_string().contains(&format!("U+{hex:04X}")), "{e}");
+            assert!(topic(&label).is_err(), "U+{hex:04X} in a topic");
+            assert!(
+                device_name(Some(&label)).is_err(),
+                "U+{hex:04X} in a device name"
+            );
+            assert!(
+                email(&format!("an{c}na@firma.de")).is_err(),
+                "U+{hex:04X} in an email"
+            );
+            assert_eq!(
+                file_name(&format!("{label}.pdf")),
+                "Anna.pdf",
+                "U+{hex:04X}"
+            );
+            for r in [format!("👍{c}"), format!("{c}👍"), c.to_string()] {
+                assert!(reaction(&r).is_err(), "U+{hex:04X} in reaction {r:?}");
+            }
+        }
+        // Emoji keep their joiners and variation selectors in names too.
+        assert!(name("display_name", "Anna 👨‍👩‍👧 ❤️").is_ok());
+        assert!(name("name", "Anna\u{200D}Schmidt").is_err());
+    }
+
+    #[test]
+    fn messages_refuse_only_reordering_controls() {
+        for c in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}'] {
+            assert!(
+                message_text(&format!("a{c}b")).is_err(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+            assert!(
+                message_text(&format!("a{c}b")).is_err(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        // What text needs: ZWNJ in Persian, ZWJ and VS16 in emoji, soft
+        // hyphens, RLM in Hebrew next to Latin.
+        for ok in [
+            "می\u{200C}خواهم",
+            "👨‍👩‍👧 ❤️",
+            "Donau\u{00AD}dampf",
+            "שלום\u{200F} (OK)",
+        ] {
+            assert!(message_text(ok).is_ok(), "{ok:?} refused");
+        }
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! Pure functions over already-loaded facts; no SQL.
 
 use kontor_core::DomainError;
-use kontor_core::ids::UserId;
+use kontor_core::ids::{ConversationId, UserId};
 use kontor_core::limits::{MAX_DISTINCT_REACTIONS, MAX_MEMBERS_PER_REQUEST};
-use kontor_core::model::{Actor, Message};
+use kontor_core::model::{Actor, MemberRole, Message};
 
-use crate::{StoreError, StoreResult};
+use crate::{SearchPage, SendOutcome, StoreError, StoreResult};
 
 /// The `LIKE` pattern for a people search: lower-cased, with `\`, `%` and
 /// `_` escaped (the queries say `ESCAPE '\'`), matching anywhere.
@@ -90,6 +90,55 @@ pub fn reaction_changes(
     Ok(true)
 }
 
+/// What a send answers given the sender's earlier message under the same
+/// txn_id: `None` when there is none (a fresh send goes ahead), the earlier
+/// message again (an idempotent retry), or a conflict when that message is
+/// in another conversation.
+///
+/// `may_post` is whether the sender may post in `conversation` now, and it
+/// is decided first: a retry gets exactly what a fresh send would get
+/// (`not_found` for a conversation the sender no longer sees, `forbidden`
+/// where they see it but may not post). So re-sending an old txn_id never
+/// shows a removed member the message's current reactions and replies, and
+/// the conflict answers only for a conversation the sender may post in.
+pub fn replay_send<T>(
+    may_post: StoreResult<T>,
+    earlier: Option<Message>,
+    conversation: ConversationId,
+) -> StoreResult<Option<SendOutcome>> {
+    may_post?;
+    let Some(message) = earlier else {
+        return Ok(None);
+    };
+    if message.conversation_id != conversation {
+        return Err(DomainError::Conflict(
+            "this txn_id was already used for a message in another conversation".into(),
+        )
+        .into());
+    }
+    Ok(Some(SendOutcome {
+        message,
+        created: false,
+    }))
+}
+
+/// The answer to a search within one conversation whose caller has `role`
+/// there: `None` for a member (search), the empty page for anyone else,
+/// before any index is read. Search covers only the caller's own
+/// conversations, so the query would find nothing there anyway; running it
+/// would still let its time tell how often a word occurs in a conversation
+/// the caller cannot read. A conversation that does not exist answers the
+/// same.
+pub fn search_elsewhere(role: Option<MemberRole>) -> Option<SearchPage> {
+    match role {
+        Some(_) => None,
+        None => Some(SearchPage {
+            hits: Vec::new(),
+            has_more: false,
+        }),
+    }
+}
+
 /// Whose storage quota an upload is checked against.
 #[derive(Clone, Copy)]
 pub enum QuotaOf {
@@ -133,4 +182,77 @@ pub fn check_schema_version(done: usize, known: usize) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use kontor_core::ids::MessageId;
+    use kontor_core::model::Timestamp;
+
+    use super::*;
+
+    fn message_in(conversation: i64) -> Message {
+        Message {
+            id: MessageId(7),
+            conversation_id: ConversationId(conversation),
+            sender_id: UserId(1),
+            txn_id: "t".into(),
+            thread_root_id: None,
+            text: Some("x".into()),
+            mentions: Vec::new(),
+            mentions_channel: false,
+            reactions: Vec::new(),
+            reply_count: 3,
+            last_reply_at: None,
+            created_at: Timestamp(0),
+            edited_at: None,
+            deleted_at: None,
+            attachments: Vec::new(),
+        }
+    }
+
+    fn code(r: StoreResult<Option<SendOutcome>>) -> &'static str {
+        match r {
+            Ok(None) => "fresh",
+            Ok(Some(_)) => "retry",
+            Err(StoreError::Domain(DomainError::NotFound(_))) => "not_found",
+            Err(StoreError::Domain(DomainError::Forbidden(_))) => "forbidden",
+            Err(StoreError::Domain(DomainError::Conflict(_))) => "conflict",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn a_retry_answers_like_a_fresh_send_first() {
+        let here = ConversationId(5);
+        let ok: StoreResult<()> = Ok(());
+        let hidden = || -> StoreResult<()> { Err(DomainError::NotFound("conversation").into()) };
+        let closed = || -> StoreResult<()> { Err(DomainError::Forbidden("no".into()).into()) };
+        assert_eq!(code(replay_send(ok, None, here)), "fresh");
+        assert_eq!(
+            code(replay_send(Ok(()), Some(message_in(5)), here)),
+            "retry"
+        );
+        assert_eq!(
+            code(replay_send(Ok(()), Some(message_in(6)), here)),
+            "conflict"
+        );
+        // Permission first: neither the message nor the conflict shows.
+        assert_eq!(
+            code(replay_send(hidden(), Some(message_in(5)), here)),
+            "not_found"
+        );
+        assert_eq!(
+            code(replay_send(hidden(), Some(message_in(6)), here)),
+            "not_found"
+        );
+        assert_eq!(
+            code(replay_send(closed(), Some(message_in(5)), here)),
+            "forbidden"
+        );
+        assert_eq!(
+            code(replay_send(closed(), Some(message_in(6)), here)),
+            "forbidden"
+        );
+    }
 }

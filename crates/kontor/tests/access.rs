@@ -377,4 +377,74 @@ async fn unwanted_groups_are_paced_and_left_in_one_step() {
         .await
         .expect_err("not oneself");
     assert_eq!(own.code(), Some("invalid_input"));
+
+/// Re-sending a known txn_id answers what a fresh send would: a removed
+/// member learns nothing of the message's current state (reactions,
+/// replies), and the "used in another conversation" conflict answers only
+/// where the sender may post.
+#[tokio::test]
+async fn a_retry_after_removal_answers_like_a_fresh_send() {
+    let srv = TestServer::start().await;
+    let (anna, anna_user) = srv.client("anna").await;
+    let (bernd, bernd_user) = srv.client("bernd").await;
+    let group = group(&anna, "Projekt Süd", &[bernd_user.id.0]).await;
+    let (open, _) = anna
+        .create_conversation(&CreateConversation {
+            kind: "channel".into(),
+            name: Some("Kantine".into()),
+            is_public: true,
+            ..Default::default()
+        })
+        .await
+        .expect("public channel");
+    bernd.join(open.id).await.expect("join");
+    let in_group = text("Angebot folgt");
+    let (sent, created) = bernd.send(group.id, &in_group).await.expect("send");
+    assert!(created);
+    let in_channel = text("Mittag?");
+    bernd.send(open.id, &in_channel).await.expect("send");
+    anna.react(sent.id, "👍", true).await.expect("react");
+    let reply = kontor_client::kontor_wire::requests::SendMessage {
+        thread_root_id: Some(sent.id),
+        ..text("danke")
+    };
+    anna.send(group.id, &reply).await.expect("reply");
+
+    // A member's retry gets the message as it is now.
+    let (again, created) = bernd.send(group.id, &in_group).await.expect("retry");
+    assert!(!created);
+    assert_eq!((again.id, again.reply_count), (sent.id, 1));
+
+    anna.remove_member(group.id, bernd_user.id.0)
+        .await
+        .expect("remove");
+    anna.remove_member(open.id, bernd_user.id.0)
+        .await
+        .expect("remove");
+    assert_eq!(
+        bernd.message(sent.id).await.expect_err("hidden").code(),
+        Some("not_found")
+    );
+    let cases = [
+        // The group is invisible now: as for a fresh send, 404.
+        (group.id, &in_group, "not_found"),
+        // The public channel is visible, posting in it is not allowed.
+        (open.id, &in_channel, "forbidden"),
+        // The other conversation's txn_id: the permission answers first.
+        (group.id, &in_channel, "not_found"),
+        (open.id, &in_group, "forbidden"),
+    ];
+    for (conversation, req, want) in cases {
+        let got = bernd.send(conversation, req).await;
+        assert_eq!(
+            got.as_ref().err().and_then(|e| e.code()),
+            Some(want),
+            "retry of {} in {conversation}: {got:?}",
+            req.txn_id
+        );
+    }
+    // Where bernd may post, a txn_id used elsewhere is still a conflict.
+    let dm = direct(&bernd, anna_user.id.0).await;
+    let e = bernd.send(dm.id, &in_group).await.expect_err("used");
+    assert_eq!(e.code(), Some("conflict"));
 }

@@ -203,6 +203,22 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
             422,
             "invalid_input",
         ),
+        // A right-to-left embedding (U+202B) or isolate (U+2067) in a
+        // name or topic: what others see would not be what was typed.
+        case(
+            M::POST,
+            "/api/v1/conversations",
+            j(json!({"kind": "channel", "name": "Kasse\u{202B}lairam"})),
+            422,
+            "invalid_input",
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/conversations/{c}"),
+            j(json!({"topic": "Pläne \u{2067}2027"})),
+            422,
+            "invalid_input",
+        ),
         case(
             M::POST,
             "/api/v1/conversations",
@@ -390,6 +406,14 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
             400,
             "malformed_json",
         ),
+        // A right-to-left isolate reorders the rest of a message.
+        case(
+            M::POST,
+            format!("/api/v1/conversations/{c}/messages"),
+            j(json!({"txn_id": "t9", "text": "Preis: \u{2067}001\u{2069} EUR"})),
+            422,
+            "invalid_input",
+        ),
         case(
             M::GET,
             "/api/v1/messages/987654321",
@@ -429,6 +453,21 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
         case(
             M::PUT,
             format!("/api/v1/messages/{m}/reactions/%20"),
+            Body::None,
+            422,
+            "invalid_input",
+        ),
+        // A zero-width space (U+200B) alone, or after an emoji.
+        case(
+            M::PUT,
+            format!("/api/v1/messages/{m}/reactions/%E2%80%8B"),
+            Body::None,
+            422,
+            "invalid_input",
+        ),
+        case(
+            M::PUT,
+            format!("/api/v1/messages/{m}/reactions/%F0%9F%91%8D%E2%80%8B"),
             Body::None,
             422,
             "invalid_input",

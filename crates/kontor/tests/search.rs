@@ -313,3 +313,63 @@ async fn bad_search_input_is_a_clear_422() {
     let none = anna.search(&q("?!")).await.expect("search");
     assert!(none.hits.is_empty());
 }
+
+/// Run `sql` on the test server's database directly, past the server.
+fn run_sql(srv: &TestServer, sql: &'static str) {
+    if let Some(url) = common::database::database_url_for(srv.dir.path()) {
+        common::database::with_connection(&url, move |conn| {
+            Box::pin(async move {
+                sqlx::raw_sql(sql).execute(&mut *conn).await.expect(sql);
+            })
+        });
+        return;
+    }
+    let conn = rusqlite::Connection::open(srv.dir.path().join("kontor.db")).expect("open db");
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    conn.execute_batch(sql).expect(sql);
+}
+
+/// A search in a conversation the searcher is not in answers an empty page,
+/// as for one that does not exist, without reading the index: its time
+/// must not tell how often a word occurs there. The index is renamed away
+/// to show it: a search that still read it would fail.
+#[tokio::test]
+async fn searching_a_foreign_conversation_never_reads_the_index() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (eve, _) = srv.client("eve").await;
+    let secret = group(&anna, "Vorstand", &[]).await;
+    for i in 0..3 {
+        anna.send(secret.id, &text(&format!("Übernahme Angebot {i}")))
+            .await
+            .expect("send");
+    }
+    let within = |c: i64| SearchParams {
+        q: "Übernahme".into(),
+        conversation_id: Some(c),
+        ..Default::default()
+    };
+    let shape = |r: &SearchResponse| serde_json::to_value(r).expect("json");
+    let absent = eve.search(&within(9_999_999)).await.expect("absent");
+    assert_eq!(
+        shape(&absent),
+        serde_json::json!({"hits": [], "has_more": false})
+    );
+
+    run_sql(
+        &srv,
+        "ALTER TABLE message_search RENAME TO message_search_away",
+    );
+    let foreign = eve.search(&within(secret.id)).await;
+    let member = anna.search(&within(secret.id)).await;
+    run_sql(
+        &srv,
+        "ALTER TABLE message_search_away RENAME TO message_search",
+    );
+    let foreign = foreign.expect("a non-member's search must not read the index");
+    assert_eq!(shape(&foreign), shape(&absent));
+    // The member's search did read it, so the index really was gone.
+    assert_eq!(member.expect_err("index gone").status(), Some(500));
+    assert_eq!(hits(&anna, &within(secret.id)).await.len(), 3);
+}

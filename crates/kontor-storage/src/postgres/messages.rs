@@ -18,6 +18,7 @@ use super::conversations::{self, authorized};
 use super::rows;
 use super::unit::Unit;
 use super::{attachments, search};
+use crate::rules;
 use crate::search::Terms;
 use crate::{MessageEdit, NewMessage, SendOutcome, StoreResult};
 
@@ -129,7 +130,8 @@ async fn by_txn(
 /// Post a message, idempotently per (sender, txn_id). Two concurrent sends
 /// with one txn_id both miss the lookup; the second insert then hits the
 /// unique key, the unit runs again, and the lookup returns the first
-/// message with `created = false`.
+/// message with `created = false`, once the same permission check as for a
+/// fresh send passed ([`rules::replay_send`]).
 pub async fn send(
     u: &mut Unit<'_>,
     actor: &Actor,
@@ -137,22 +139,19 @@ pub async fn send(
     terms: &Terms,
     now: Timestamp,
 ) -> StoreResult<SendOutcome> {
-    if let Some(existing) = by_txn(u.conn(), actor.user_id, &new.txn_id).await? {
-        let message = rows::required(rows::load_message(u.conn(), existing).await?, "message")?;
-        if message.conversation_id != new.conversation_id {
-            return Err(DomainError::Conflict(
-                "this txn_id was already used for a message in another conversation".into(),
-            )
-            .into());
-        }
-        return Ok(SendOutcome {
-            message,
-            created: false,
-        });
-    }
     let conv_id = new.conversation_id;
     conversations::lock(u.conn(), conv_id).await?;
-    authorized(u.conn(), actor, conv_id, Action::Post).await?;
+    let may_post = authorized(u.conn(), actor, conv_id, Action::Post).await;
+    let earlier = match by_txn(u.conn(), actor.user_id, &new.txn_id).await? {
+        Some(id) => Some(rows::required(
+            rows::load_message(u.conn(), id).await?,
+            "message",
+        )?),
+        None => None,
+    };
+    if let Some(retry) = rules::replay_send(may_post, earlier, conv_id)? {
+        return Ok(retry);
+    }
     let thread_root_id = match new.thread_root_id {
         None => None,
         Some(root) => {

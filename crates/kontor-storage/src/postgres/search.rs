@@ -20,8 +20,10 @@ use kontor_core::model::Actor;
 use sqlx::postgres::PgArguments;
 use sqlx::{PgConnection, Postgres};
 
+use super::conversations::role_of;
 use super::rows::{self, MESSAGE_COLS};
 use super::unit::Unit;
+use crate::rules;
 use crate::search::{Analyzer, MIN_PART_CHARS, Terms, WordMatch};
 use crate::{ReindexStep, SearchHit, SearchOrder, SearchPage, SearchQuery, StoreResult};
 
@@ -237,13 +239,20 @@ async fn is_common(
     Ok(rows::count::<usize>(&row, 0)? >= COMMON_WORD_MATCHES)
 }
 
-/// Messages the actor may read that match the query.
+/// Messages the actor may read that match the query. A search within a
+/// conversation the actor is not a member of answers before any index is
+/// read ([`rules::search_elsewhere`]).
 pub async fn search(
     conn: &mut PgConnection,
     analyzer: &Analyzer,
     actor: &Actor,
     q: &SearchQuery,
 ) -> StoreResult<SearchPage> {
+    if let Some(c) = q.conversation
+        && let Some(empty) = rules::search_elsewhere(role_of(conn, c, actor.user_id).await?)
+    {
+        return Ok(empty);
+    }
     let none = SearchPage {
         hits: Vec::new(),
         has_more: false,

@@ -11,6 +11,7 @@ use super::conversations::{authorized, role_of};
 use super::rows::{self, MESSAGE_COLS};
 use super::writer::Unit;
 use super::{attachments, search};
+use crate::rules;
 use crate::search::Terms;
 use crate::{
     HistoryCursor, HistoryPage, HistoryQuery, MessageEdit, NewMessage, SendOutcome, StoreResult,
@@ -79,6 +80,9 @@ fn by_txn(conn: &Connection, sender: UserId, txn: &str) -> StoreResult<Option<Me
         .optional()?)
 }
 
+/// Post a message, idempotently per (sender, txn_id): a retry gets the
+/// first message with `created = false`, once the same permission check as
+/// for a fresh send passed ([`rules::replay_send`]).
 pub fn send(
     unit: &mut Unit<'_>,
     actor: &Actor,
@@ -86,21 +90,18 @@ pub fn send(
     terms: &Terms,
     now: Timestamp,
 ) -> StoreResult<SendOutcome> {
-    if let Some(existing) = by_txn(unit.conn, actor.user_id, &new.txn_id)? {
-        let message = rows::required(rows::load_message(unit.conn, existing)?, "message")?;
-        if message.conversation_id != new.conversation_id {
-            return Err(DomainError::Conflict(
-                "this txn_id was already used for a message in another conversation".into(),
-            )
-            .into());
-        }
-        return Ok(SendOutcome {
-            message,
-            created: false,
-        });
-    }
     let conv_id = new.conversation_id;
-    authorized(unit.conn, actor, conv_id, Action::Post)?;
+    let may_post = authorized(unit.conn, actor, conv_id, Action::Post);
+    let earlier = match by_txn(unit.conn, actor.user_id, &new.txn_id)? {
+        Some(id) => Some(rows::required(
+            rows::load_message(unit.conn, id)?,
+            "message",
+        )?),
+        None => None,
+    };
+    if let Some(retry) = rules::replay_send(may_post, earlier, conv_id)? {
+        return Ok(retry);
+    }
     let thread_root_id = match new.thread_root_id {
         None => None,
         Some(root) => {

@@ -8,7 +8,9 @@ use kontor_core::ids::*;
 use kontor_core::model::Actor;
 use rusqlite::{Connection, params};
 
+use super::conversations::role_of;
 use super::rows::{self, MESSAGE_COLS};
+use crate::rules;
 use crate::search::{Analyzer, Terms};
 use crate::{SearchHit, SearchOrder, SearchPage, SearchQuery, StoreResult};
 
@@ -93,13 +95,20 @@ pub fn unindex(conn: &Connection, id: MessageId) -> StoreResult<()> {
     Ok(())
 }
 
-/// Messages the actor may read that match the query.
+/// Messages the actor may read that match the query. A search within a
+/// conversation the actor is not a member of answers before any index is
+/// read ([`rules::search_elsewhere`]).
 pub fn search(
     conn: &Connection,
     analyzer: &Analyzer,
     actor: &Actor,
     q: &SearchQuery,
 ) -> StoreResult<SearchPage> {
+    if let Some(c) = q.conversation
+        && let Some(empty) = rules::search_elsewhere(role_of(conn, c, actor.user_id)?)
+    {
+        return Ok(empty);
+    }
     let Some(parsed) = analyzer.query(&q.text) else {
         return Ok(SearchPage {
             hits: Vec::new(),
