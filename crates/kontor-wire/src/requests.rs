@@ -33,8 +33,10 @@ pub struct UserListQuery {
     /// Part of a name, username or email.
     pub search: Option<String>,
     /// Rows to skip.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub offset: Option<u32>,
     /// Page size (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub limit: Option<u32>,
 }
 
@@ -93,12 +95,16 @@ pub struct RoleChange {
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Messages older than this id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub before: Option<i64>,
     /// Messages newer than this id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub after: Option<i64>,
     /// Page size (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub limit: Option<u32>,
     /// A thread's replies instead of the main timeline.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub thread: Option<i64>,
 }
 
@@ -227,8 +233,10 @@ pub struct SearchParams {
     /// The words to find (1–200 characters).
     pub q: String,
     /// Only in this conversation.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub conversation_id: Option<i64>,
     /// Only messages from this user id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub from: Option<i64>,
     /// Only messages posted at or after this time (RFC 3339).
     pub since: Option<String>,
@@ -240,8 +248,10 @@ pub struct SearchParams {
     /// `relevance` (default) or `date` (newest first).
     pub sort: Option<String>,
     /// Page size (1–50, default 20).
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub limit: Option<u32>,
     /// Hits to skip (at most 1,000).
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub offset: Option<u32>,
 }
 

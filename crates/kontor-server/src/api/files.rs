@@ -15,13 +15,18 @@ use crate::media;
 use crate::service::files;
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::{DownloadParams, UploadParams};
 
 /// Policy for files that could run script if a browser rendered them
 /// (SVG, HTML, XML, anything unknown): no script, no plugins, no origin.
 const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'";
 /// Policy for the inline-safe types (images, video, PDF, plain text).
-const INLINE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; \
+/// `sandbox` too: a PDF can carry script and forms, and a browser that
+/// renders one opened straight from this URL must not give it our origin.
+/// The web client is not affected: it shows files from `blob:` URLs of
+/// fetched bytes, which do not carry this header.
+const INLINE_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; \
                           style-src 'unsafe-inline'; frame-ancestors 'self'";
 
 /// Upload a file (the raw body, streamed; at most the configured size,
@@ -40,7 +45,7 @@ const INLINE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; 
 pub async fn upload(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(p): Query<UploadParams>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<wire::Attachment>)> {
@@ -67,7 +72,7 @@ pub async fn upload(
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     files::delete_pending(&state, auth.user.actor(), AttachmentId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -111,7 +116,7 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
 pub async fn download(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(p): Query<DownloadParams>,
 ) -> ApiResult<Response> {
     let (a, blob) = files::open(&state, auth.user.actor(), AttachmentId(id), p.thumbnail).await?;

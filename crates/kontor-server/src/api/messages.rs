@@ -10,6 +10,7 @@ use crate::extract::{Json, Path, Query};
 use crate::service::messages::{self, MessageSpec};
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::*;
 
 /// Read history: the main timeline (thread roots and plain messages) or one
@@ -20,7 +21,7 @@ use kontor_wire::requests::*;
 pub async fn history(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(q): Query<HistoryParams>,
 ) -> ApiResult<Json<HistoryResponse>> {
     let page = messages::history(
@@ -69,7 +70,7 @@ pub(crate) fn spec_of(req: &SendMessage) -> MessageSpec<'_> {
 pub async fn send(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<wire::Message>)> {
     let spec = spec_of(&req);
@@ -89,7 +90,7 @@ pub async fn send(
 pub async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::Message>> {
     let m = messages::get(&state, auth.user.actor(), MessageId(id)).await?;
     Ok(Json((&m).into()))
@@ -103,7 +104,7 @@ pub async fn get(
 pub async fn edit(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<EditMessage>,
 ) -> ApiResult<Json<wire::Message>> {
     let mentions = req.mentions.into_iter().map(UserId).collect();
@@ -127,7 +128,7 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     messages::delete(&state, auth.user.actor(), MessageId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -140,9 +141,9 @@ pub async fn delete(
 pub async fn add_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, emoji)): Path<(i64, String)>,
+    Path((id, emoji)): Path<(Id, String)>,
 ) -> ApiResult<StatusCode> {
-    messages::react(&state, auth.user.actor(), MessageId(id), &emoji, true).await?;
+    messages::react(&state, auth.user.actor(), MessageId(id.0), &emoji, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,9 +154,9 @@ pub async fn add_reaction(
 pub async fn remove_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, emoji)): Path<(i64, String)>,
+    Path((id, emoji)): Path<(Id, String)>,
 ) -> ApiResult<StatusCode> {
-    messages::react(&state, auth.user.actor(), MessageId(id), &emoji, false).await?;
+    messages::react(&state, auth.user.actor(), MessageId(id.0), &emoji, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +168,7 @@ pub async fn remove_reaction(
 pub async fn mark_read(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<ReadPosition>,
 ) -> ApiResult<StatusCode> {
     messages::mark_read(
