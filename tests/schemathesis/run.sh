@@ -9,10 +9,17 @@
 # Environment:
 #   KONTOR_BIN        the kontor binary (default: target/debug/kontor, or
 #                     $CARGO_TARGET_DIR/debug/kontor)
-#   ST_MAX_EXAMPLES   cases per operation and phase (default 300: about
-#                     11,000 cases in all over the 33 operations tested)
+#   ST_MAX_EXAMPLES   cases per operation and phase (default 400: over
+#                     10,000 cases in all over the 33 operations tested;
+#                     300 gave 8,299)
 #   ST_TIMEOUT        seconds the whole run may take (default 600)
 #   ST_SEED           schemathesis' random seed (default: a fresh one, printed)
+#
+# tests/schemathesis/schemathesis.toml lists the few operations where a 422 to
+# schema-valid data is expected (rules a JSON Schema cannot state), and why.
+#
+# One worker: with several, hypothesis 6.170 failed in its own code
+# ("AST constructor recursion depth mismatch"), not in a request.
 #
 # Left out, and why:
 #   POST /api/v1/auth/logout and DELETE /api/v1/sessions/{id} end sessions;
@@ -23,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 KONTOR_BIN="${KONTOR_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/kontor}"
-MAX_EXAMPLES="${ST_MAX_EXAMPLES:-300}"
+MAX_EXAMPLES="${ST_MAX_EXAMPLES:-400}"
 TIMEOUT="${ST_TIMEOUT:-600}"
 SEED="${ST_SEED:-$RANDOM$RANDOM}"
 
@@ -61,14 +68,15 @@ token="$(curl -fsS -X POST "$url/api/v1/auth/login" -H 'content-type: applicatio
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
 status=0
-timeout --signal=INT --kill-after=30 "$TIMEOUT" schemathesis run "$url/api/v1/openapi.json" \
+timeout --signal=INT --kill-after=30 "$TIMEOUT" schemathesis \
+    --config-file tests/schemathesis/schemathesis.toml run "$url/api/v1/openapi.json" \
     --url "$url" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection,positive_data_acceptance \
     --phases examples,coverage,fuzzing \
     --max-examples "$MAX_EXAMPLES" \
     --seed "$SEED" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 20 \
     --no-shrink \
     --exclude-operation-id-regex '^(logout|revoke_session)$' \

@@ -32,12 +32,41 @@ pub struct LoginResponse {
 pub struct UserListQuery {
     /// Part of a name, username or email.
     pub search: Option<String>,
-    /// Rows to skip.
+    /// Rows to skip (at most 1,000,000).
     #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<u32>,
     /// Page size (1–200, default 50).
     #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// The kinds of conversation, as the API spells them (the document's
+/// `enum` for `kind`; the field stays a string so an unknown kind is a
+/// `422 invalid_input` naming the field, like every other bad value).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum KindName {
+    /// Two people.
+    Direct,
+    /// A closed group.
+    Group,
+    /// A named channel, public or private.
+    Channel,
+}
+
+/// The member roles, as the API spells them (the document's `enum` for
+/// `role`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RoleName {
+    /// Manages the conversation and its members.
+    Owner,
+    /// May moderate (delete others' messages, post in announcement mode).
+    Moderator,
+    /// An ordinary member.
+    Member,
 }
 
 /// Create-conversation request.
@@ -45,6 +74,7 @@ pub struct UserListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateConversation {
     /// `direct`, `group` or `channel`.
+    #[schema(value_type = KindName)]
     pub kind: String,
     /// Name (channels: required; groups: optional; direct: none).
     pub name: Option<String>,
@@ -77,7 +107,8 @@ pub struct UpdateConversation {
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AddMembers {
-    /// User ids (at most 1,000 per request).
+    /// User ids (1 to 1,000 per request).
+    #[schema(min_items = 1, max_items = 1000)]
     pub user_ids: Vec<i64>,
 }
 
@@ -86,6 +117,7 @@ pub struct AddMembers {
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     /// `owner`, `moderator` or `member`.
+    #[schema(value_type = RoleName)]
     pub role: String,
 }
 
@@ -102,6 +134,7 @@ pub struct HistoryParams {
     pub after: Option<i64>,
     /// Page size (1–200, default 50).
     #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// A thread's replies instead of the main timeline.
     #[serde(default, deserialize_with = "crate::number::optional")]
@@ -123,6 +156,7 @@ pub struct HistoryResponse {
 pub struct SendMessage {
     /// Client-chosen id (1–64 printable ASCII, e.g. a UUID). Retrying with
     /// the same id never posts twice.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub txn_id: String,
     /// Markdown-subset source, at most 16 KiB.
     pub text: String,
@@ -230,7 +264,8 @@ pub struct ReadPosition {
 #[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
-    /// The words to find (1–200 characters).
+    /// The words to find (1–200 characters, not blank).
+    #[param(min_length = 1, max_length = 200, pattern = "\\S")]
     pub q: String,
     /// Only in this conversation.
     #[serde(default, deserialize_with = "crate::number::optional")]
@@ -249,9 +284,11 @@ pub struct SearchParams {
     pub sort: Option<String>,
     /// Page size (1–50, default 20).
     #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
     /// Hits to skip (at most 1,000).
     #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<u32>,
 }
 

@@ -167,7 +167,8 @@ pub async fn remove_member(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "Member")),
     request_body = RoleChange,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "That would leave the conversation without an owner (`conflict`)", body = ErrorBody)))]
 pub async fn set_role(
     State(state): State<AppState>,
     auth: Authenticated,

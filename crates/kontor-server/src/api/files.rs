@@ -29,13 +29,30 @@ const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline
 const INLINE_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; \
                           style-src 'unsafe-inline'; frame-ancestors 'self'";
 
+/// A file's bytes, for the document: any type, sent and served as is
+/// (`type: string, format: binary`, not an array of numbers).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
+
 /// Upload a file (the raw body, streamed; at most the configured size,
 /// 100 MiB by default). Its type is decided from the content; images lose
 /// their metadata (EXIF, GPS) and get a thumbnail. Attach it by naming its
 /// id in a message's `attachment_ids`.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/attachments", tag = "files", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(description = "The file itself, with any content type: the server decides the type from the content",
+        content = inline(FileBytes), content_type = "*/*"),
     responses(
         (status = 201, body = wire::Attachment),
         (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -110,7 +127,8 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "files", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Attachment id"), DownloadParams),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, typed by its sniffed content (`application/octet-stream` when unknown; `image/jpeg` for a thumbnail)",
+            content_type = "*/*", body = inline(FileBytes)),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn download(

@@ -66,6 +66,7 @@ pub(crate) fn spec_of(req: &SendMessage) -> MessageSpec<'_> {
         (status = 201, description = "Posted", body = wire::Message),
         (status = 200, description = "Already posted with this txn_id", body = wire::Message),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "This `txn_id` was used for a different message, or an attachment is already sent (`conflict`)", body = ErrorBody),
     ))]
 pub async fn send(
     State(state): State<AppState>,
@@ -137,7 +138,8 @@ pub async fn delete(
 /// Add my reaction (idempotent). At most 20 different emoji per message.
 #[utoipa::path(put, path = "/api/v1/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Message id"), ("emoji" = String, Path, description = "Emoji or :shortcode:, URL-encoded")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The message was deleted (`conflict`)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -150,7 +152,8 @@ pub async fn add_reaction(
 /// Remove my reaction (idempotent).
 #[utoipa::path(delete, path = "/api/v1/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Message id"), ("emoji" = String, Path, description = "Emoji or :shortcode:, URL-encoded")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The message was deleted (`conflict`)", body = ErrorBody)))]
 pub async fn remove_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -164,7 +167,7 @@ pub async fn remove_reaction(
 /// it: read receipts are not shown to others.
 #[utoipa::path(put, path = "/api/v1/conversations/{id}/read", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = ReadPosition,
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn mark_read(
     State(state): State<AppState>,
     auth: Authenticated,
