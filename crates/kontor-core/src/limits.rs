@@ -57,6 +57,9 @@ pub const MAX_SEARCH_PAGE: usize = 50;
 /// Deepest a search may page (hits skipped): ranking everything beyond this
 /// costs more than anyone reads; narrow the query instead.
 pub const MAX_SEARCH_OFFSET: usize = 1000;
+/// Deepest the directory may page (rows skipped): far beyond any
+/// organisation's size, and it bounds how many rows a query walks past.
+pub const MAX_DIRECTORY_OFFSET: usize = 1_000_000;
 /// Longest attachment file name kept, in characters (the extension is kept
 /// when a name is cut).
 pub const MAX_FILE_NAME_CHARS: usize = 200;

@@ -232,6 +232,18 @@ pub fn page_size(raw: Option<u32>) -> DomainResult<usize> {
     }
 }
 
+/// A directory offset: at most `MAX_DIRECTORY_OFFSET`, default 0.
+pub fn directory_offset(raw: Option<u32>) -> DomainResult<usize> {
+    let offset = raw.unwrap_or(0) as usize;
+    if offset > MAX_DIRECTORY_OFFSET {
+        return Err(DomainError::invalid(
+            "offset",
+            format!("must be at most {MAX_DIRECTORY_OFFSET}"),
+        ));
+    }
+    Ok(offset)
+}
+
 /// A search query: not blank, at most `MAX_SEARCH_QUERY_CHARS`.
 pub fn search_query(raw: &str) -> DomainResult<&str> {
     let q = raw.trim();

@@ -48,21 +48,28 @@ pub struct PresenceConfig {
     pub enabled: bool,
 }
 
-/// `/metrics`: on by default, for the monitoring on the operator's own
-/// network; a token keeps it from anyone else who can reach the port.
+/// `/metrics`: on by default. Without a token it answers this host only
+/// (a scraper on the same machine), since the numbers tell an outsider how
+/// busy the installation is and which routes it uses; a token, or
+/// `public = true`, opens it to other machines.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Serve `/metrics` at all.
     pub enabled: bool,
-    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    /// When set, scrapes must send `Authorization: Bearer <token>`, from
+    /// anywhere.
     pub token: String,
+    /// Without a token, answer scrapes from other machines too (for a
+    /// network where the port is reachable only by the monitoring).
+    pub public: bool,
 }
 
 impl std::fmt::Debug for MetricsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MetricsConfig")
             .field("enabled", &self.enabled)
+            .field("public", &self.public)
             .field(
                 "token",
                 &if self.token.is_empty() {
@@ -80,6 +87,7 @@ impl Default for MetricsConfig {
         MetricsConfig {
             enabled: true,
             token: String::new(),
+            public: false,
         }
     }
 }

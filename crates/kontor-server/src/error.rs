@@ -5,7 +5,7 @@
 //! by a test; internal details go to the log, never to the client.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kontor_core::DomainError;
@@ -26,6 +26,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// The body exceeded the request size limit.
     PayloadTooLarge(usize),
+    /// The body could not be read (broken chunked encoding, a body that
+    /// ended early): malformed HTTP, not too much of it.
+    UnreadableBody,
     /// A path parameter was malformed.
     InvalidPath(String),
     /// A query parameter was malformed.
@@ -105,6 +108,13 @@ impl ApiError {
                 S::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 format!("the request body is larger than {max} bytes"),
+                None,
+            ),
+            ApiError::UnreadableBody => (
+                S::BAD_REQUEST,
+                "unreadable_body",
+                "the request body could not be read (broken chunked encoding, or it ended early)"
+                    .into(),
                 None,
             ),
             ApiError::InvalidPath(m) => (S::BAD_REQUEST, "invalid_path", m.clone(), None),
@@ -195,10 +205,23 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => ApiError::InvalidBody(e.body_text()),
             JsonRejection::JsonSyntaxError(e) => ApiError::MalformedJson(e.body_text()),
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-            JsonRejection::BytesRejection(_) => {
-                ApiError::PayloadTooLarge(kontor_core::limits::MAX_REQUEST_BODY_BYTES)
-            }
+            JsonRejection::BytesRejection(e) => ApiError::from(e),
             other => ApiError::MalformedJson(other.body_text()),
+        }
+    }
+}
+
+/// Over the body limit is 413; a body that stopped arriving is 408; any
+/// other failure to read the body is malformed HTTP (400), not a body too
+/// large.
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(kontor_core::limits::MAX_REQUEST_BODY_BYTES)
+        } else if is_body_timeout(&r) {
+            ApiError::RequestTimeout
+        } else {
+            ApiError::UnreadableBody
         }
     }
 }

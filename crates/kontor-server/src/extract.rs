@@ -29,15 +29,7 @@ where
         if !json_content_type(req.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if crate::error::is_body_timeout(&e) {
-                    ApiError::RequestTimeout
-                } else {
-                    ApiError::PayloadTooLarge(kontor_core::limits::MAX_REQUEST_BODY_BYTES)
-                }
-            })?;
+        let bytes = axum::body::Bytes::from_request(req, state).await?;
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
             return Err(ApiError::InvalidBody(
                 "the body must be a JSON object, not an array".into(),

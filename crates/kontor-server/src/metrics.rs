@@ -1,5 +1,6 @@
 //! Prometheus metrics, served at `/metrics` in the OpenMetrics text format
-//! (which Prometheus scrapes natively).
+//! (which Prometheus scrapes natively): with a token to whoever sends it,
+//! without one to this host only unless `metrics.public` says otherwise.
 //!
 //! Counters and histograms are updated where things happen (the request
 //! layer, the commit sink); gauges are read from the hub and the storage
@@ -8,8 +9,10 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,6 +22,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
+
+use kontor_core::DomainError;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -211,10 +216,37 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-/// `GET /metrics`: open, or behind `Authorization: Bearer <metrics.token>`
-/// when a token is configured.
-pub async fn serve(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let token = &state.config.metrics.token;
+/// Headers a reverse proxy adds. A proxy on the same host reaches us from
+/// a loopback address, so a request carrying one of them came from
+/// somewhere else and is not a local scrape.
+const FORWARDING_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether a scrape without a token may be answered: with
+/// `metrics.public`, always; otherwise only from this host (a loopback
+/// peer that no proxy forwarded).
+pub fn local_scrape(peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
+    peer.is_some_and(|ip| ip.to_canonical().is_loopback())
+        && FORWARDING_HEADERS.iter().all(|h| !headers.contains_key(*h))
+}
+
+/// The TCP peer's address (every connection carries it; see `serve` in lib.rs).
+fn peer(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// `GET /metrics`: behind `Authorization: Bearer <metrics.token>` when a
+/// token is configured; without one, for this host only (see
+/// [`local_scrape`]) unless `metrics.public` is set.
+pub async fn serve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let config = &state.config.metrics;
+    let token = &config.token;
     if !token.is_empty() {
         let expected = format!("Bearer {token}");
         let given = headers
@@ -226,6 +258,13 @@ pub async fn serve(State(state): State<AppState>, headers: axum::http::HeaderMap
         if Sha256::digest(given) != Sha256::digest(expected.as_bytes()) {
             return ApiError::Unauthenticated.into_response();
         }
+    } else if !config.public && !local_scrape(peer(&request), &headers) {
+        return ApiError::Domain(DomainError::Forbidden(
+            "without metrics.token, /metrics answers only this host; \
+             set metrics.token (or metrics.public = true) to scrape it from elsewhere"
+                .into(),
+        ))
+        .into_response();
     }
     (
         StatusCode::OK,
@@ -237,4 +276,24 @@ pub async fn serve(State(state): State<AppState>, headers: axum::http::HeaderMap
         state.metrics.render(&state),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unforwarded_loopback_scrapes_count_as_local() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let none = HeaderMap::new();
+        assert!(local_scrape(ip("127.0.0.1"), &none));
+        assert!(local_scrape(ip("::1"), &none));
+        assert!(local_scrape(ip("::ffff:127.0.0.1"), &none));
+        assert!(!local_scrape(ip("192.0.2.10"), &none));
+        assert!(!local_scrape(ip("10.0.0.1"), &none));
+        assert!(!local_scrape(None, &none));
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7"));
+        assert!(!local_scrape(ip("127.0.0.1"), &proxied));
+    }
 }

@@ -22,7 +22,8 @@
 //!
 //! The server pings every 30 seconds. It closes connections silent for more
 //! than 75 seconds (`idle_timeout`; checked at each ping, so within 105
-//! seconds), too slow to read (`slow_consumer`), whose session ended
+//! seconds), too slow to read (`slow_consumer`), sending a frame over 64 KiB
+//! (1009 `message_too_big`), whose session ended
 //! (`session_revoked`; at once, or by the next ping when ended by another
 //! process), or at shutdown (`server_restart`).
 
@@ -81,6 +82,7 @@ pub const MAX_SENDS_IN_FLIGHT: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct EventsParams {
     /// Resume after this position (the last `seq` you processed).
+    #[serde(default, deserialize_with = "kontor_wire::number::optional")]
     pub after: Option<i64>,
 }
 
@@ -149,15 +151,40 @@ async fn send(socket: &mut WebSocket, msg: Message) -> bool {
     matches!(timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())))
 }
 
-async fn first_frame_auth(state: &AppState, socket: &mut WebSocket) -> Option<Authenticated> {
-    let msg = timeout(AUTH_TIMEOUT, socket.recv()).await.ok()??.ok()?;
+/// The close frame for a frame over [`MAX_CLIENT_FRAME_BYTES`] (1009,
+/// "message too big", RFC 6455 7.4.1).
+const TOO_BIG: (u16, &str) = (1009, "message_too_big");
+/// The close frame for a socket that did not authenticate.
+const UNAUTHENTICATED: (u16, &str) = (4001, "unauthenticated");
+
+/// Whether a read failed because the client's frame was over the limit.
+/// tungstenite refuses it from the frame header, before reading it; the
+/// socket can still send the close frame that says why.
+fn too_big(e: &axum::Error) -> bool {
+    std::error::Error::source(e)
+        .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// The first frame's token, or the close frame to answer with.
+async fn first_frame_auth(
+    state: &AppState,
+    socket: &mut WebSocket,
+) -> Result<Authenticated, (u16, &'static str)> {
+    let msg = match timeout(AUTH_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(msg))) => msg,
+        Ok(Some(Err(e))) if too_big(&e) => return Err(TOO_BIG),
+        _ => return Err(UNAUTHENTICATED),
+    };
     let Message::Text(text) = msg else {
-        return None;
+        return Err(UNAUTHENTICATED);
     };
     let Ok(ClientFrame::Auth { token }) = serde_json::from_str::<ClientFrame>(&text) else {
-        return None;
+        return Err(UNAUTHENTICATED);
     };
-    service::accounts::authenticate(state, &token).await.ok()
+    service::accounts::authenticate(state, &token)
+        .await
+        .map_err(|_| UNAUTHENTICATED)
 }
 
 async fn connection(
@@ -169,9 +196,9 @@ async fn connection(
     let auth = match pre_auth {
         Some(a) => a,
         None => match first_frame_auth(&state, &mut socket).await {
-            Some(a) => a,
-            None => {
-                close_with(&state, &mut socket, 4001, "unauthenticated").await;
+            Ok(a) => a,
+            Err((code, reason)) => {
+                close_with(&state, &mut socket, code, reason).await;
                 return;
             }
         },
@@ -236,7 +263,14 @@ async fn connection(
                 }
             }
             incoming = socket.recv(), if sending.len() < MAX_SENDS_IN_FLIGHT => {
-                let Some(Ok(msg)) = incoming else { return };
+                let msg = match incoming {
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) if too_big(&e) => {
+                        close_with(&state, &mut socket, TOO_BIG.0, TOO_BIG.1).await;
+                        return;
+                    }
+                    _ => return,
+                };
                 last_heard = Instant::now();
                 match msg {
                     Message::Text(text) => match serde_json::from_str::<ClientFrame>(&text) {

@@ -8,6 +8,7 @@
 //! Layout: responses and events (this file), request bodies in [`requests`].
 
 mod events;
+pub mod number;
 pub mod requests;
 
 pub use events::*;

@@ -32,10 +32,41 @@ pub struct LoginResponse {
 pub struct UserListQuery {
     /// Part of a name, username or email.
     pub search: Option<String>,
-    /// Rows to skip.
+    /// Rows to skip (at most 1,000,000).
+    #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<u32>,
     /// Page size (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// The kinds of conversation, as the API spells them (the document's
+/// `enum` for `kind`; the field stays a string so an unknown kind is a
+/// `422 invalid_input` naming the field, like every other bad value).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum KindName {
+    /// Two people.
+    Direct,
+    /// A closed group.
+    Group,
+    /// A named channel, public or private.
+    Channel,
+}
+
+/// The member roles, as the API spells them (the document's `enum` for
+/// `role`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RoleName {
+    /// Manages the conversation and its members.
+    Owner,
+    /// May moderate (delete others' messages, post in announcement mode).
+    Moderator,
+    /// An ordinary member.
+    Member,
 }
 
 /// Create-conversation request.
@@ -43,6 +74,7 @@ pub struct UserListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateConversation {
     /// `direct`, `group` or `channel`.
+    #[schema(value_type = KindName)]
     pub kind: String,
     /// Name (channels: required; groups: optional; direct: none).
     pub name: Option<String>,
@@ -75,7 +107,8 @@ pub struct UpdateConversation {
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AddMembers {
-    /// User ids (at most 1,000 per request).
+    /// User ids (1 to 1,000 per request).
+    #[schema(min_items = 1, max_items = 1000)]
     pub user_ids: Vec<i64>,
 }
 
@@ -92,6 +125,7 @@ pub struct LeaveConversations {
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     /// `owner`, `moderator` or `member`.
+    #[schema(value_type = RoleName)]
     pub role: String,
 }
 
@@ -101,12 +135,17 @@ pub struct RoleChange {
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Messages older than this id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub before: Option<i64>,
     /// Messages newer than this id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub after: Option<i64>,
     /// Page size (1–200, default 50).
+    #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// A thread's replies instead of the main timeline.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub thread: Option<i64>,
 }
 
@@ -125,6 +164,7 @@ pub struct HistoryResponse {
 pub struct SendMessage {
     /// Client-chosen id (1–64 printable ASCII, e.g. a UUID). Retrying with
     /// the same id never posts twice.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub txn_id: String,
     /// Markdown-subset source, at most 16 KiB.
     pub text: String,
@@ -232,11 +272,14 @@ pub struct ReadPosition {
 #[derive(Serialize, Deserialize, IntoParams, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
-    /// The words to find (1–200 characters).
+    /// The words to find (1–200 characters, not blank).
+    #[param(min_length = 1, max_length = 200, pattern = "\\S")]
     pub q: String,
     /// Only in this conversation.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub conversation_id: Option<i64>,
     /// Only messages from this user id.
+    #[serde(default, deserialize_with = "crate::number::optional")]
     pub from: Option<i64>,
     /// Only messages posted at or after this time (RFC 3339).
     pub since: Option<String>,
@@ -248,8 +291,12 @@ pub struct SearchParams {
     /// `relevance` (default) or `date` (newest first).
     pub sort: Option<String>,
     /// Page size (1–50, default 20).
+    #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
     /// Hits to skip (at most 1,000).
+    #[serde(default, deserialize_with = "crate::number::optional")]
+    #[param(minimum = 0, maximum = 1000)]
     pub offset: Option<u32>,
 }
 

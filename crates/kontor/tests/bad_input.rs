@@ -526,8 +526,22 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
         ),
     ];
 
-    let http = reqwest::Client::new();
     let token = anna.token().expect("token").to_owned();
+    check(&srv, &token, cases).await;
+
+    // Nothing half-written: the channel still holds exactly one message,
+    // and no stray conversations were created.
+    let history = anna.history(c, &Default::default()).await.expect("history");
+    assert_eq!(
+        history.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![m]
+    );
+    assert_eq!(anna.conversations().await.expect("list").len(), 1);
+}
+
+/// Send every case with `token` and fail with a list of the wrong answers.
+async fn check(srv: &TestServer, token: &str, cases: Vec<Case>) {
+    let http = reqwest::Client::new();
     let mut failures = Vec::new();
     for case in cases {
         let what = format!(
@@ -537,7 +551,7 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
         );
         let mut req = http
             .request(case.method, format!("{}{}", srv.url, case.path))
-            .bearer_auth(&token);
+            .bearer_auth(token);
         req = match case.body {
             Body::None => req,
             Body::Json(v) => req.json(&v),
@@ -570,15 +584,133 @@ async fn every_endpoint_family_rejects_bad_input_with_a_clear_4xx() {
         failures.len(),
         failures.join("\n")
     );
+}
 
-    // Nothing half-written: the channel still holds exactly one message,
-    // and no stray conversations were created.
-    let history = anna.history(c, &Default::default()).await.expect("history");
-    assert_eq!(
-        history.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
-        vec![m]
-    );
-    assert_eq!(anna.conversations().await.expect("list").len(), 1);
+/// A number in a URL has one spelling: `+1` and `01` are not id 1 (one
+/// resource, one URL, for caches, logs and filters that compare them).
+/// And what a URL cannot say (bad percent-encoding, unknown methods) is
+/// answered in the same JSON envelope.
+#[tokio::test]
+async fn numbers_in_urls_have_one_spelling_and_odd_requests_get_json() {
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let (_, bernd) = srv.client("bernd").await;
+    let conv = channel(&anna, "Werkstatt").await;
+    let (msg, _) = anna.send(conv.id, &text("Hallo")).await.expect("send");
+    let (c, m, b) = (conv.id, msg.id, bernd.id.0);
+    use Method as M;
+    let path = |p: String| case(M::GET, p, Body::None, 400, "invalid_path");
+    let query = |p: String| case(M::GET, p, Body::None, 400, "invalid_query");
+    let cases = vec![
+        path(format!("/api/v1/conversations/+{c}")),
+        path(format!("/api/v1/conversations/0{c}")),
+        path(format!("/api/v1/conversations/%2B{c}")),
+        path(format!("/api/v1/messages/+{m}")),
+        path(format!("/api/v1/users/+{b}")),
+        path("/api/v1/conversations/-0".into()),
+        case(
+            M::DELETE,
+            format!("/api/v1/conversations/{c}/members/+{b}"),
+            Body::None,
+            400,
+            "invalid_path",
+        ),
+        case(
+            M::PUT,
+            format!("/api/v1/messages/+{m}/reactions/%F0%9F%91%8D"),
+            Body::None,
+            400,
+            "invalid_path",
+        ),
+        query(format!("/api/v1/conversations/{c}/messages?before=%2B{m}")),
+        query(format!("/api/v1/conversations/{c}/messages?limit=+5")),
+        query(format!("/api/v1/conversations/{c}/messages?thread=0{m}")),
+        query("/api/v1/users?offset=+1".into()),
+        query("/api/v1/users?limit=050".into()),
+        query(format!("/api/v1/search?q=Hallo&conversation_id=%2B{c}")),
+        query(format!("/api/v1/search?q=Hallo&from=0{b}")),
+        query("/api/v1/events?after=%2B1".into()),
+        // What a URL cannot say.
+        path("/api/v1/conversations/%ZZ".into()),
+        case(
+            M::PUT,
+            format!("/api/v1/messages/{m}/reactions/%FF"),
+            Body::None,
+            400,
+            "invalid_path",
+        ),
+        query("/api/v1/users?limit=%FF".into()),
+        case(
+            M::OPTIONS,
+            "/api/v1/conversations",
+            Body::None,
+            405,
+            "method_not_allowed",
+        ),
+        case(
+            M::from_bytes(b"BREW").expect("method"),
+            "/api/v1/conversations",
+            Body::None,
+            405,
+            "method_not_allowed",
+        ),
+        case(M::POST, "/metrics", Body::None, 405, "method_not_allowed"),
+    ];
+    let token = anna.token().expect("token").to_owned();
+    check(&srv, &token, cases).await;
+    // The canonical spellings still work, and a search for "+1" is text.
+    anna.conversation(c).await.expect("plain id");
+    let hits = reqwest::Client::new()
+        .get(format!("{}/api/v1/search?q=%2B1", srv.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(hits.status(), 200);
+}
+
+/// A body that cannot be read (broken chunked encoding) is malformed HTTP:
+/// 400 `unreadable_body` in the JSON envelope, not 413 "too large".
+#[tokio::test]
+async fn a_broken_body_is_a_400_not_a_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let token = anna.token().expect("token").to_owned();
+    let addr = srv.url.trim_start_matches("http://").to_owned();
+    for path in ["/api/v1/conversations", "/api/v1/auth/login"] {
+        let mut tcp = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+             ZZ\r\n{{}}\r\n0\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // Read until the JSON body is complete (or the server closes).
+        while !answer.ends_with(b"}}") {
+            let n = tokio::time::timeout(common::EVENT_WAIT, tcp.read(&mut chunk))
+                .await
+                .expect("an answer in time")
+                .expect("read");
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with("HTTP/1.1 400"), "{path}: {head}");
+        assert!(
+            head.contains("content-type: application/json"),
+            "{path}: {head}"
+        );
+        let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        assert_envelope(&body, "unreadable_body", path);
+    }
 }
 
 #[tokio::test]

@@ -232,6 +232,14 @@ async fn files_round_trip_with_sniffed_types_and_safe_headers(backend: Backend) 
         got.header("content-disposition")
     );
     assert!(got.header("cache-control").contains("no-store"));
+    // Shown inline, but a PDF may carry script: opened straight from this
+    // URL it runs without our origin.
+    assert!(
+        got.header("content-security-policy")
+            .starts_with("sandbox;"),
+        "{}",
+        got.header("content-security-policy")
+    );
     for risky in [&html, &svg] {
         let got = bernd.download(risky.id, false).await.expect("download");
         assert!(

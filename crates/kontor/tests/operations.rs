@@ -110,6 +110,51 @@ async fn metrics_can_require_a_token_and_health_answers() {
     assert_eq!(res.status(), 404);
 }
 
+/// Without a token `/metrics` is for this host: a reverse proxy on the same
+/// machine connects from loopback too, so a forwarded request is refused
+/// unless `metrics.public` opens it (or a token is configured).
+#[tokio::test]
+async fn without_a_token_metrics_answer_this_host_only() {
+    async fn forwarded(srv: &TestServer, header: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = reqwest::Client::new()
+            .get(format!("{}/metrics", srv.url))
+            .header(header, "203.0.113.7");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("scrape")
+    }
+    let srv = TestServer::start().await;
+    assert_eq!(scrape(&srv, None).await.status(), 200, "a local scrape");
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let res = forwarded(&srv, header, None).await;
+        assert_eq!(res.status(), 403, "{header}");
+        let body: serde_json::Value = res.json().await.expect("json error");
+        assert_eq!(body["error"]["code"], "forbidden", "{header}");
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let public = TestServer::start_configured(dir, |c| c.metrics.public = true).await;
+    assert_eq!(
+        forwarded(&public, "x-forwarded-for", None).await.status(),
+        200
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tokened =
+        TestServer::start_configured(dir, |c| c.metrics.token = "scrape-geheim".into()).await;
+    assert_eq!(
+        forwarded(&tokened, "x-forwarded-for", Some("scrape-geheim"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        forwarded(&tokened, "x-forwarded-for", None).await.status(),
+        401
+    );
+}
+
 /// Pruning the event log keeps the newest event, and a client resuming
 /// from before the oldest kept event is told to resync instead of
 /// silently missing what was pruned.

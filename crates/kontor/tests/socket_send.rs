@@ -202,3 +202,61 @@ async fn many_sends_in_flight_on_one_socket_lose_nothing() {
     }
     assert_eq!(delivered, acked);
 }
+
+/// A frame over the 64 KiB limit is answered with close 1009
+/// (`message_too_big`), before and after authentication, not with a
+/// dropped connection the client cannot tell from a network failure.
+#[tokio::test]
+async fn an_oversized_frame_closes_the_socket_with_1009() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let srv = TestServer::start().await;
+    let (anna, _) = srv.client("anna").await;
+    let token = anna.token().expect("token").to_owned();
+    let url = format!("{}/api/v1/events", srv.url.replacen("http://", "ws://", 1));
+    // A send frame whose text alone is 70 KiB.
+    let big = serde_json::json!({
+        "type": "send", "conversation_id": 1, "txn_id": "t-big", "text": "x".repeat(70 * 1024),
+    })
+    .to_string();
+    for authorization in [Some(format!("Bearer {token}")), None] {
+        let mut req = url.as_str().into_client_request().expect("request");
+        if let Some(value) = &authorization {
+            req.headers_mut()
+                .insert("authorization", value.parse().expect("header"));
+        }
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("upgrade");
+        ws.send(Message::text(big.clone())).await.expect("send");
+        let close = loop {
+            match tokio::time::timeout(EVENT_WAIT, ws.next())
+                .await
+                .expect("an answer in time")
+            {
+                Some(Ok(Message::Close(Some(f)))) => {
+                    break (u16::from(f.code), f.reason.to_string());
+                }
+                Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!(
+                    "expected a close frame (authorization {authorization:?}), got {other:?}"
+                ),
+            }
+        };
+        assert_eq!(
+            close,
+            (1009, "message_too_big".to_owned()),
+            "authorization {authorization:?}"
+        );
+    }
+    assert_eq!(
+        metric(
+            &srv,
+            r#"kontor_websocket_closes_total{reason="message_too_big"}"#
+        )
+        .await,
+        Some(2.0)
+    );
+}

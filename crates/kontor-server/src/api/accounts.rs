@@ -10,6 +10,7 @@ use crate::extract::{ClientIp, Json, Path, Query};
 use crate::service::accounts;
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::*;
 
 /// Log in with username or email and password.
@@ -91,7 +92,7 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     accounts::revoke_session(&state, &auth, SessionId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -125,7 +126,7 @@ pub async fn list_users(
 pub async fn get_user(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::User>> {
     let user = accounts::get_user(&state, auth.user.org_id, UserId(id)).await?;
     Ok(Json((&user).into()))

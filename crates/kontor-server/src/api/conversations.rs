@@ -12,6 +12,7 @@ use crate::extract::{Json, Path};
 use crate::service::conversations::{self, ConversationSpec};
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::*;
 
 /// List my conversations, most recently active first, with unread counts
@@ -80,7 +81,7 @@ pub async fn public_channels(
 pub async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::ConversationDetail>> {
     let (conv, role) = conversations::get(&state, auth.user.actor(), ConversationId(id)).await?;
     Ok(Json(wire::ConversationDetail {
@@ -96,7 +97,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<UpdateConversation>,
 ) -> ApiResult<Json<wire::Conversation>> {
     let conv = conversations::update(
@@ -118,7 +119,7 @@ pub async fn update(
 pub async fn members(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<Vec<wire::Member>>> {
     let members = conversations::members(&state, auth.user.actor(), ConversationId(id)).await?;
     Ok(Json(members.iter().map(wire::Member::from).collect()))
@@ -133,7 +134,7 @@ pub async fn members(
 pub async fn add_members(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<AddMembers>,
 ) -> ApiResult<Json<Vec<wire::Member>>> {
     let users = req.user_ids.into_iter().map(UserId).collect();
@@ -172,10 +173,15 @@ pub async fn leave_all(
 pub async fn remove_member(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, user)): Path<(i64, i64)>,
+    Path((id, user)): Path<(Id, Id)>,
 ) -> ApiResult<StatusCode> {
-    conversations::remove_member(&state, auth.user.actor(), ConversationId(id), UserId(user))
-        .await?;
+    conversations::remove_member(
+        &state,
+        auth.user.actor(),
+        ConversationId(id.0),
+        UserId(user.0),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,18 +190,19 @@ pub async fn remove_member(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), ("user_id" = i64, Path, description = "Member")),
     request_body = RoleChange,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "That would leave the conversation without an owner (`conflict`)", body = ErrorBody)))]
 pub async fn set_role(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, user)): Path<(i64, i64)>,
+    Path((id, user)): Path<(Id, Id)>,
     Json(req): Json<RoleChange>,
 ) -> ApiResult<StatusCode> {
     conversations::set_role(
         &state,
         auth.user.actor(),
-        ConversationId(id),
-        UserId(user),
+        ConversationId(id.0),
+        UserId(user.0),
         &req.role,
     )
     .await?;
@@ -209,7 +216,7 @@ pub async fn set_role(
 pub async fn join(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::Member>> {
     let member = conversations::join(&state, auth.user.actor(), ConversationId(id)).await?;
     Ok(Json((&member).into()))
@@ -222,7 +229,7 @@ pub async fn join(
 pub async fn typing(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     conversations::typing(&state, auth.user.actor(), ConversationId(id))?;
     Ok(StatusCode::NO_CONTENT)

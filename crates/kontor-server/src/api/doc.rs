@@ -67,7 +67,7 @@ fn add_common_errors(op: &mut Operation, public: bool) {
     if has_body || !params.is_empty() {
         add(
             "400",
-            "Malformed JSON, path or query (`malformed_json`, `invalid_path`, `invalid_query`)",
+            "Malformed JSON, path, query or body (`malformed_json`, `invalid_path`, `invalid_query`, `unreadable_body`)",
         );
         add(
             "422",

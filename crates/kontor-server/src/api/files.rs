@@ -15,14 +15,35 @@ use crate::media;
 use crate::service::files;
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::{DownloadParams, UploadParams};
 
 /// Policy for files that could run script if a browser rendered them
 /// (SVG, HTML, XML, anything unknown): no script, no plugins, no origin.
 const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'";
 /// Policy for the inline-safe types (images, video, PDF, plain text).
-const INLINE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; \
+/// `sandbox` too: a PDF can carry script and forms, and a browser that
+/// renders one opened straight from this URL must not give it our origin.
+/// The web client is not affected: it shows files from `blob:` URLs of
+/// fetched bytes, which do not carry this header.
+const INLINE_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; \
                           style-src 'unsafe-inline'; frame-ancestors 'self'";
+
+/// A file's bytes, for the document: any type, sent and served as is
+/// (`type: string, format: binary`, not an array of numbers).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
 
 /// Upload a file (the raw body, streamed; at most the configured size,
 /// 100 MiB by default). Its type is decided from the content; images lose
@@ -30,7 +51,8 @@ const INLINE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; 
 /// id in a message's `attachment_ids`.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/attachments", tag = "files", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id"), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(description = "The file itself, with any content type: the server decides the type from the content",
+        content = inline(FileBytes), content_type = "*/*"),
     responses(
         (status = 201, body = wire::Attachment),
         (status = 404, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -40,7 +62,7 @@ const INLINE_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; 
 pub async fn upload(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(p): Query<UploadParams>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<wire::Attachment>)> {
@@ -67,7 +89,7 @@ pub async fn upload(
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     files::delete_pending(&state, auth.user.actor(), AttachmentId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -105,13 +127,14 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "files", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Attachment id"), DownloadParams),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, typed by its sniffed content (`application/octet-stream` when unknown; `image/jpeg` for a thumbnail)",
+            content_type = "*/*", body = inline(FileBytes)),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn download(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(p): Query<DownloadParams>,
 ) -> ApiResult<Response> {
     let (a, blob) = files::open(&state, auth.user.actor(), AttachmentId(id), p.thumbnail).await?;

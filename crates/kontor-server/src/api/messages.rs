@@ -10,6 +10,7 @@ use crate::extract::{Json, Path, Query};
 use crate::service::messages::{self, MessageSpec};
 use crate::state::AppState;
 use kontor_wire as wire;
+use kontor_wire::number::Id;
 use kontor_wire::requests::*;
 
 /// Read history: the main timeline (thread roots and plain messages) or one
@@ -20,7 +21,7 @@ use kontor_wire::requests::*;
 pub async fn history(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Query(q): Query<HistoryParams>,
 ) -> ApiResult<Json<HistoryResponse>> {
     let page = messages::history(
@@ -65,11 +66,12 @@ pub(crate) fn spec_of(req: &SendMessage) -> MessageSpec<'_> {
         (status = 201, description = "Posted", body = wire::Message),
         (status = 200, description = "Already posted with this txn_id", body = wire::Message),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "This `txn_id` was used for a different message, or an attachment is already sent (`conflict`)", body = ErrorBody),
     ))]
 pub async fn send(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<wire::Message>)> {
     let spec = spec_of(&req);
@@ -89,7 +91,7 @@ pub async fn send(
 pub async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::Message>> {
     let m = messages::get(&state, auth.user.actor(), MessageId(id)).await?;
     Ok(Json((&m).into()))
@@ -103,7 +105,7 @@ pub async fn get(
 pub async fn edit(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<EditMessage>,
 ) -> ApiResult<Json<wire::Message>> {
     let mentions = req.mentions.into_iter().map(UserId).collect();
@@ -127,7 +129,7 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<StatusCode> {
     messages::delete(&state, auth.user.actor(), MessageId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -136,26 +138,28 @@ pub async fn delete(
 /// Add my reaction (idempotent). At most 20 different emoji per message.
 #[utoipa::path(put, path = "/api/v1/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Message id"), ("emoji" = String, Path, description = "Emoji or :shortcode:, URL-encoded")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The message was deleted (`conflict`)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, emoji)): Path<(i64, String)>,
+    Path((id, emoji)): Path<(Id, String)>,
 ) -> ApiResult<StatusCode> {
-    messages::react(&state, auth.user.actor(), MessageId(id), &emoji, true).await?;
+    messages::react(&state, auth.user.actor(), MessageId(id.0), &emoji, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Remove my reaction (idempotent).
 #[utoipa::path(delete, path = "/api/v1/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Message id"), ("emoji" = String, Path, description = "Emoji or :shortcode:, URL-encoded")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The message was deleted (`conflict`)", body = ErrorBody)))]
 pub async fn remove_reaction(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path((id, emoji)): Path<(i64, String)>,
+    Path((id, emoji)): Path<(Id, String)>,
 ) -> ApiResult<StatusCode> {
-    messages::react(&state, auth.user.actor(), MessageId(id), &emoji, false).await?;
+    messages::react(&state, auth.user.actor(), MessageId(id.0), &emoji, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,11 +167,11 @@ pub async fn remove_reaction(
 /// it: read receipts are not shown to others.
 #[utoipa::path(put, path = "/api/v1/conversations/{id}/read", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Conversation id")), request_body = ReadPosition,
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, description = "A public channel you have not joined (`forbidden`)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn mark_read(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     Json(req): Json<ReadPosition>,
 ) -> ApiResult<StatusCode> {
     messages::mark_read(

@@ -262,7 +262,7 @@ pub async fn list_users(
     }
     let query = UserQuery {
         search: search.map(str::to_owned),
-        offset: offset.unwrap_or(0) as usize,
+        offset: validate::directory_offset(offset)?,
         limit: validate::page_size(limit)?,
     };
     Ok(state.store.list_users(org, query).await?)
