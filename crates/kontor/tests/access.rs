@@ -377,6 +377,7 @@ async fn unwanted_groups_are_paced_and_left_in_one_step() {
         .await
         .expect_err("not oneself");
     assert_eq!(own.code(), Some("invalid_input"));
+}
 
 /// Re-sending a known txn_id answers what a fresh send would: a removed
 /// member learns nothing of the message's current state (reactions,
