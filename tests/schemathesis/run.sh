@@ -24,8 +24,8 @@
 # Left out, and why:
 #   POST /api/v1/auth/logout and DELETE /api/v1/sessions/{id} end sessions;
 #   a generated id can be the session of the token every request carries,
-#   which would turn the rest of the run into 401s. tests/sessions.rs and
-#   tests/bad_input.rs cover both.
+#   which would turn the rest of the run into 401s. crates/kontor/tests/it/sessions.rs and
+#   bad_input.rs cover both.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -99,8 +99,11 @@ pub async fn seed(
     );
     let org = store.create_org("Lasttest GmbH".into(), now).await?;
     // One hash for everyone: nobody logs in with a password during a run.
-    let hash = kontor_server::auth::hash_password("bench-password-unused")
-        .map_err(|e| anyhow::anyhow!("{}", e.parts().2))?;
+    let hash = kontor_server::auth::hash_password(
+        "bench-password-unused",
+        kontor_server::auth::PasswordCost::Standard,
+    )
+    .map_err(|e| anyhow::anyhow!("{}", e.parts().2))?;
 
     let mut out = Vec::with_capacity(people);
     for chunk in (0..people).collect::<Vec<_>>().chunks(SEED_CONCURRENCY) {

@@ -39,16 +39,48 @@ pub fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// Hash a password with argon2id (default parameters: 19 MiB, 2 passes).
-/// CPU-heavy: call from a blocking thread.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let hash: Result<PasswordHash, _> = Argon2::default().hash_password(password.as_bytes());
+/// How expensive new password hashes are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PasswordCost {
+    /// argon2id's recommended parameters (19 MiB, 2 passes): what every
+    /// real server uses.
+    #[default]
+    Standard,
+    /// The smallest parameters argon2 accepts (8 KiB, 1 pass), for test
+    /// servers that create hundreds of accounts. Only code can choose it
+    /// (see [`crate::config::Config::test_only_password_cost`]).
+    TestsOnly,
+}
+
+impl PasswordCost {
+    fn hasher(self) -> Argon2<'static> {
+        match self {
+            PasswordCost::Standard => Argon2::default(),
+            PasswordCost::TestsOnly => match argon2::Params::new(
+                argon2::Params::MIN_M_COST,
+                argon2::Params::MIN_T_COST,
+                argon2::Params::MIN_P_COST,
+                None,
+            ) {
+                Ok(params) => {
+                    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                }
+                Err(_) => Argon2::default(),
+            },
+        }
+    }
+}
+
+/// Hash a password with argon2id at `cost`. CPU-heavy: call from a blocking
+/// thread.
+pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
+    let hash: Result<PasswordHash, _> = cost.hasher().hash_password(password.as_bytes());
     hash.map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
 }
 
-/// Check a password against a stored hash. CPU-heavy: call from a blocking
-/// thread.
+/// Check a password against a stored hash, with the parameters the hash
+/// names. CPU-heavy: call from a blocking thread.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(hash) => Argon2::default()
@@ -135,5 +167,19 @@ mod tests {
         assert!(t.starts_with(TOKEN_PREFIX));
         assert_eq!(hash_token(&t), h);
         assert_ne!(new_token().0, t);
+    }
+
+    #[test]
+    fn real_hashes_use_argon2id_defaults_and_test_hashes_still_verify() {
+        let real = hash_password("geheim", PasswordCost::Standard).expect("hash");
+        assert!(
+            real.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{real}"
+        );
+        let cheap = hash_password("geheim", PasswordCost::TestsOnly).expect("hash");
+        assert!(cheap.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{cheap}");
+        assert!(verify_password("geheim", &real));
+        assert!(verify_password("geheim", &cheap));
+        assert!(!verify_password("Geheim", &cheap));
     }
 }

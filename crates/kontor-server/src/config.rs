@@ -34,6 +34,10 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Showing colleagues who is online.
     pub presence: PresenceConfig,
+    /// Cheap password hashes for test servers. Not read from a file and
+    /// never written to one, so no deployment can weaken its hashes.
+    #[serde(skip)]
+    pub test_only_password_cost: crate::auth::PasswordCost,
 }
 
 /// Presence: whether people may show colleagues when they are online. Off
@@ -417,6 +421,23 @@ mod tests {
         assert_eq!(c.server.shutdown_grace_seconds, 3);
         assert_eq!(c.storage.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.log.level, "info");
+    }
+
+    #[test]
+    fn no_file_can_choose_test_password_hashes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "test_only_password_cost = \"TestsOnly\"\n").expect("write");
+        let refused = Config::load(Some(&file), Vec::new());
+        assert!(
+            matches!(refused, Err(ConfigError::Invalid(_))),
+            "{refused:?}"
+        );
+        let c = Config::load(None, Vec::new()).expect("config");
+        assert_eq!(
+            c.test_only_password_cost,
+            crate::auth::PasswordCost::Standard
+        );
     }
 
     #[test]

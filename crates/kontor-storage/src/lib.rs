@@ -26,6 +26,7 @@ pub mod blobs;
 pub mod commands;
 pub mod migrate;
 pub mod postgres;
+pub mod registry;
 pub mod rules;
 pub mod search;
 pub mod sqlite;

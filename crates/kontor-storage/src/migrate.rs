@@ -19,169 +19,19 @@ use crate::{StoreError, StoreResult};
 /// widest table has 13 columns).
 pub const COPY_BATCH: usize = 1000;
 
-/// How a column is stored: the one place that knows SQLite's 0/1 booleans
-/// are PostgreSQL BOOLEANs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Int,
-    Bool,
-    Text,
-    Bytes,
+use crate::registry::{self, Kind, Table};
+
+/// The tables the copy moves, parents before children, with how.
+fn copied_tables() -> impl Iterator<Item = (&'static Table, registry::Copy)> {
+    registry::TABLES
+        .iter()
+        .filter_map(|t| t.copy.map(|c| (t, c)))
 }
 
-/// A table to copy: its columns (those both schemas share) and its order.
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, Kind)],
-    /// ORDER BY, the same on both sides (text ordered bytewise).
-    order: &'static str,
-    /// The identity column to move past the copied ids, if any.
-    identity: Option<&'static str>,
+/// The copied columns of `t`: those both engines have.
+fn columns(t: &Table) -> Vec<(&'static str, Kind)> {
+    t.shared_columns().map(|c| (c.name, c.kind)).collect()
 }
-
-use Kind::*;
-
-/// Every table, parents before children.
-const TABLES: &[Table] = &[
-    Table {
-        name: "orgs",
-        columns: &[("id", Int), ("name", Text), ("created_at", Int)],
-        order: "id",
-        identity: Some("id"),
-    },
-    Table {
-        name: "users",
-        columns: &[
-            ("id", Int),
-            ("org_id", Int),
-            ("username", Text),
-            ("email", Text),
-            ("display_name", Text),
-            ("org_role", Text),
-            ("password_hash", Text),
-            ("created_at", Int),
-            ("share_presence", Bool),
-        ],
-        order: "id",
-        identity: Some("id"),
-    },
-    Table {
-        name: "sessions",
-        columns: &[
-            ("id", Int),
-            ("user_id", Int),
-            ("token_hash", Bytes),
-            ("device_name", Text),
-            ("created_at", Int),
-            ("last_seen_at", Int),
-        ],
-        order: "id",
-        identity: Some("id"),
-    },
-    Table {
-        name: "conversations",
-        columns: &[
-            ("id", Int),
-            ("org_id", Int),
-            ("kind", Text),
-            ("name", Text),
-            ("topic", Text),
-            ("is_public", Bool),
-            ("announcement", Bool),
-            ("direct_key", Text),
-            ("created_by", Int),
-            ("created_at", Int),
-            ("last_message_id", Int),
-            ("last_activity_at", Int),
-            ("member_count", Int),
-        ],
-        order: "id",
-        identity: Some("id"),
-    },
-    Table {
-        name: "members",
-        columns: &[
-            ("conversation_id", Int),
-            ("user_id", Int),
-            ("role", Text),
-            ("joined_at", Int),
-            ("joined_seq", Int),
-            ("last_read_message_id", Int),
-        ],
-        order: "conversation_id, user_id",
-        identity: None,
-    },
-    Table {
-        name: "messages",
-        columns: &[
-            ("id", Int),
-            ("conversation_id", Int),
-            ("sender_id", Int),
-            ("txn_id", Text),
-            ("thread_root_id", Int),
-            ("body", Text),
-            ("mentions_channel", Bool),
-            ("reply_count", Int),
-            ("last_reply_at", Int),
-            ("created_at", Int),
-            ("edited_at", Int),
-            ("deleted_at", Int),
-        ],
-        order: "id",
-        identity: Some("id"),
-    },
-    Table {
-        name: "mentions",
-        columns: &[("message_id", Int), ("user_id", Int)],
-        order: "message_id, user_id",
-        identity: None,
-    },
-    Table {
-        name: "reactions",
-        columns: &[
-            ("message_id", Int),
-            ("user_id", Int),
-            ("emoji", Text),
-            ("created_at", Int),
-        ],
-        order: "message_id, emoji, user_id",
-        identity: None,
-    },
-    Table {
-        name: "events",
-        columns: &[
-            ("seq", Int),
-            ("kind", Text),
-            ("audience_conversation_id", Int),
-            ("audience_user_id", Int),
-            ("content_message_id", Int),
-            ("payload", Bytes),
-            ("created_at", Int),
-        ],
-        order: "seq",
-        identity: None,
-    },
-    Table {
-        name: "attachments",
-        columns: &[
-            ("id", Int),
-            ("org_id", Int),
-            ("conversation_id", Int),
-            ("message_id", Int),
-            ("uploader_id", Int),
-            ("name", Text),
-            ("content_type", Text),
-            ("size", Int),
-            ("width", Int),
-            ("height", Int),
-            ("object_key", Text),
-            ("thumbnail_key", Text),
-            ("created_at", Int),
-        ],
-        order: "id",
-        identity: Some("id"),
-    },
-];
 
 /// One value, as both sides hash it.
 #[derive(Debug, PartialEq)]
@@ -236,9 +86,9 @@ pub enum Progress<'a> {
 fn sqlite_value(v: ValueRef<'_>, kind: Kind) -> StoreResult<Value> {
     Ok(match (v, kind) {
         (ValueRef::Null, _) => Value::Null,
-        (ValueRef::Integer(i), Int | Bool) => Value::Int(i),
-        (ValueRef::Text(t), Text) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        (ValueRef::Blob(b), Bytes) => Value::Bytes(b.to_vec()),
+        (ValueRef::Integer(i), Kind::Int | Kind::Bool) => Value::Int(i),
+        (ValueRef::Text(t), Kind::Text) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        (ValueRef::Blob(b), Kind::Bytes) => Value::Bytes(b.to_vec()),
         (other, _) => {
             return Err(StoreError::Internal(format!(
                 "unexpected SQLite value {other:?} in the source database"
@@ -249,36 +99,48 @@ fn sqlite_value(v: ValueRef<'_>, kind: Kind) -> StoreResult<Value> {
 
 fn pg_value(r: &PgRow, i: usize, kind: Kind) -> StoreResult<Value> {
     Ok(match kind {
-        Int => r
+        Kind::Int => r
             .try_get::<Option<i64>, _>(i)?
             .map_or(Value::Null, Value::Int),
-        Bool => r
+        Kind::Bool => r
             .try_get::<Option<bool>, _>(i)?
             .map_or(Value::Null, |b| Value::Int(i64::from(b))),
-        Text => r
+        Kind::Text => r
             .try_get::<Option<String>, _>(i)?
             .map_or(Value::Null, Value::Text),
-        Bytes => r
+        Kind::Bytes => r
             .try_get::<Option<Vec<u8>>, _>(i)?
             .map_or(Value::Null, Value::Bytes),
+        Kind::IntList | Kind::Words => return Err(not_copyable(kind)),
     })
 }
 
+/// Only columns both engines store alike are copied; the registry test
+/// keeps the others out of copied tables' shared columns.
+fn not_copyable(kind: Kind) -> StoreError {
+    StoreError::Internal(format!("a {kind:?} column cannot be copied"))
+}
+
 /// Rows of a table that the source holds, in order.
-fn read_sqlite(conn: &rusqlite::Connection, t: &Table) -> StoreResult<Vec<Vec<Value>>> {
-    let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
+fn read_sqlite(
+    conn: &rusqlite::Connection,
+    t: &Table,
+    copy: registry::Copy,
+) -> StoreResult<Vec<Vec<Value>>> {
+    let columns = columns(t);
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let sql = format!(
         "SELECT {} FROM {} ORDER BY {}",
-        cols.join(", "),
+        names.join(", "),
         t.name,
-        t.order
+        copy.order
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let mut row = Vec::with_capacity(t.columns.len());
-        for (i, (_, kind)) in t.columns.iter().enumerate() {
+        let mut row = Vec::with_capacity(columns.len());
+        for (i, (_, kind)) in columns.iter().enumerate() {
             row.push(sqlite_value(r.get_ref(i)?, *kind)?);
         }
         out.push(row);
@@ -297,17 +159,18 @@ fn checksum(rows: &[Vec<Value>]) -> String {
 }
 
 async fn insert_batch(pool: &PgPool, t: &Table, rows: &[Vec<Value>]) -> StoreResult<()> {
-    let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
+    let columns = columns(t);
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let mut q: QueryBuilder<sqlx::Postgres> =
-        QueryBuilder::new(format!("INSERT INTO {} ({}) ", t.name, cols.join(", ")));
+        QueryBuilder::new(format!("INSERT INTO {} ({}) ", t.name, names.join(", ")));
     q.push_values(rows, |mut b, row| {
-        for (v, (_, kind)) in row.iter().zip(t.columns) {
+        for (v, (_, kind)) in row.iter().zip(&columns) {
             match (v, kind) {
-                (Value::Null, Int) => b.push_bind(None::<i64>),
-                (Value::Null, Bool) => b.push_bind(None::<bool>),
-                (Value::Null, Text) => b.push_bind(None::<String>),
-                (Value::Null, Bytes) => b.push_bind(None::<Vec<u8>>),
-                (Value::Int(i), Bool) => b.push_bind(*i != 0),
+                (Value::Null, Kind::Bool) => b.push_bind(None::<bool>),
+                (Value::Null, Kind::Text) => b.push_bind(None::<String>),
+                (Value::Null, Kind::Bytes) => b.push_bind(None::<Vec<u8>>),
+                (Value::Null, _) => b.push_bind(None::<i64>),
+                (Value::Int(i), Kind::Bool) => b.push_bind(*i != 0),
                 (Value::Int(i), _) => b.push_bind(*i),
                 (Value::Text(s), _) => b.push_bind(s.clone()),
                 (Value::Bytes(x), _) => b.push_bind(x.clone()),
@@ -318,13 +181,26 @@ async fn insert_batch(pool: &PgPool, t: &Table, rows: &[Vec<Value>]) -> StoreRes
     Ok(())
 }
 
-async fn read_postgres(pool: &PgPool, t: &Table) -> StoreResult<Vec<Vec<Value>>> {
-    let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
+async fn read_postgres(
+    pool: &PgPool,
+    t: &Table,
+    copy: registry::Copy,
+) -> StoreResult<Vec<Vec<Value>>> {
+    let columns = columns(t);
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
     // Bytewise text order, as SQLite's BINARY collation.
-    let order = t.order.replace("emoji", "emoji COLLATE \"C\"");
+    let order = copy
+        .order
+        .split(", ")
+        .map(|key| match columns.iter().find(|c| c.0 == key) {
+            Some((_, Kind::Text)) => format!("{key} COLLATE \"C\""),
+            _ => key.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
         "SELECT {} FROM {} ORDER BY {order}",
-        cols.join(", "),
+        names.join(", "),
         t.name
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -332,8 +208,8 @@ async fn read_postgres(pool: &PgPool, t: &Table) -> StoreResult<Vec<Vec<Value>>>
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let mut row = Vec::with_capacity(t.columns.len());
-        for (i, (_, kind)) in t.columns.iter().enumerate() {
+        let mut row = Vec::with_capacity(columns.len());
+        for (i, (_, kind)) in columns.iter().enumerate() {
             row.push(pg_value(&r, i, *kind)?);
         }
         out.push(row);
@@ -344,9 +220,13 @@ async fn read_postgres(pool: &PgPool, t: &Table) -> StoreResult<Vec<Vec<Value>>>
 /// Empty every Kontor table of the target (the migrate command's
 /// `--force`), positions included.
 pub async fn clear_target(pool: &PgPool) -> StoreResult<()> {
-    let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    let names: Vec<&str> = registry::TABLES
+        .iter()
+        .filter(|t| t.engines.postgres() && t.retention != registry::Retention::Singleton)
+        .map(|t| t.name)
+        .collect();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "TRUNCATE {}, message_search RESTART IDENTITY CASCADE; UPDATE event_head SET seq = 0;",
+        "TRUNCATE {} RESTART IDENTITY CASCADE; UPDATE event_head SET seq = 0;",
         names.join(", ")
     )))
     .execute(pool)
@@ -363,9 +243,9 @@ pub async fn copy(
 ) -> StoreResult<Vec<TableReport>> {
     let mut conn = rusqlite::Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let snapshot = conn.transaction()?;
-    let mut reports = Vec::with_capacity(TABLES.len());
-    for t in TABLES {
-        let rows = read_sqlite(&snapshot, t)?;
+    let mut reports = Vec::new();
+    for (t, copy) in copied_tables() {
+        let rows = read_sqlite(&snapshot, t, copy)?;
         progress(Progress::Table {
             name: t.name,
             rows: rows.len() as u64,
@@ -376,7 +256,7 @@ pub async fn copy(
                 rows: batch.len() as u64,
             });
         }
-        if let Some(col) = t.identity {
+        if let Some(col) = copy.identity {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT setval(pg_get_serial_sequence('{0}', '{col}'), \
                  GREATEST((SELECT COALESCE(MAX({col}), 0) FROM {0}), 1), \
@@ -386,7 +266,7 @@ pub async fn copy(
             .execute(target)
             .await?;
         }
-        let copied = read_postgres(target, t).await?;
+        let copied = read_postgres(target, t, copy).await?;
         let (expected, got) = (checksum(&rows), checksum(&copied));
         if rows.len() != copied.len() || expected != got {
             return Err(StoreError::Internal(format!(

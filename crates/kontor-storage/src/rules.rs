@@ -4,7 +4,9 @@
 
 use kontor_core::DomainError;
 use kontor_core::ids::{ConversationId, UserId};
-use kontor_core::limits::{MAX_DISTINCT_REACTIONS, MAX_MEMBERS_PER_REQUEST};
+use kontor_core::limits::{
+    MAX_CONVERSATIONS_PER_USER, MAX_DISTINCT_REACTIONS, MAX_MEMBERS_PER_REQUEST,
+};
 use kontor_core::model::{Actor, MemberRole, Message};
 
 use crate::{SearchPage, SendOutcome, StoreError, StoreResult};
@@ -29,6 +31,45 @@ pub fn check_members_per_request(count: usize) -> StoreResult<()> {
         .into());
     }
     Ok(())
+}
+
+/// Refuse a new membership for `user`, who belongs to `memberships`
+/// conversations already, at [`MAX_CONVERSATIONS_PER_USER`]. Backends
+/// count after appending the membership event, whose lock serialises all
+/// membership writes, so the limit holds exactly.
+pub fn check_conversation_limit(user: UserId, memberships: u64) -> StoreResult<()> {
+    if memberships >= MAX_CONVERSATIONS_PER_USER as u64 {
+        return Err(DomainError::LimitExceeded(format!(
+            "user {user} already belongs to {MAX_CONVERSATIONS_PER_USER} conversations, the most one person may"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Refuse that a member with `role` leaves or is removed when that would
+/// leave `member_count` people without an owner: nobody could manage the
+/// conversation any more. The last person may always go.
+pub fn check_owner_may_go(role: MemberRole, member_count: u64, owners: u64) -> StoreResult<()> {
+    if role == MemberRole::Owner && member_count > 1 && owners == 1 {
+        return Err(DomainError::Conflict(
+            "the last owner cannot leave; make someone else an owner first".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether changing a member's role from `current` to `new` changes
+/// anything; refuses demoting the only owner.
+pub fn role_changes(current: MemberRole, new: MemberRole, owners: u64) -> StoreResult<bool> {
+    if current == new {
+        return Ok(false);
+    }
+    if current == MemberRole::Owner && owners == 1 {
+        return Err(DomainError::Conflict("a conversation needs at least one owner".into()).into());
+    }
+    Ok(true)
 }
 
 /// The people a new conversation gets besides its creator: sorted, without

@@ -178,6 +178,51 @@ pub struct ConversationDetail {
     pub conversation: Conversation,
     /// The caller's role, or none when browsing a public channel.
     pub role: Option<String>,
+    /// What the caller may do here, decided by the server's policy: show
+    /// controls by these instead of deriving them from the role.
+    pub capabilities: Capabilities,
+}
+
+/// What the caller may do in a conversation (`GET /conversations/{id}`).
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Post messages and thread replies.
+    pub post: bool,
+    /// Add and remove reactions.
+    pub react: bool,
+    /// Join without an invitation.
+    pub join: bool,
+    /// Leave.
+    pub leave: bool,
+    /// Rename and change the topic.
+    pub update_settings: bool,
+    /// Switch the announcement mode.
+    pub change_announcement_mode: bool,
+    /// Add members and remove members who are not owners.
+    pub manage_members: bool,
+    /// Remove owners.
+    pub remove_owners: bool,
+    /// Change members' roles.
+    pub change_roles: bool,
+    /// Delete other people's messages.
+    pub delete_any_message: bool,
+}
+
+impl From<kontor_core::policy::ConversationCapabilities> for Capabilities {
+    fn from(c: kontor_core::policy::ConversationCapabilities) -> Self {
+        Capabilities {
+            post: c.post,
+            react: c.react,
+            join: c.join,
+            leave: c.leave,
+            update_settings: c.update_settings,
+            change_announcement_mode: c.change_announcement_mode,
+            manage_members: c.manage_members,
+            remove_owners: c.remove_owners,
+            change_roles: c.change_roles,
+            delete_any_message: c.delete_any_message,
+        }
+    }
 }
 
 /// One entry of the conversation list.

@@ -11,7 +11,9 @@ pub struct LoginRequest {
     pub login: String,
     /// Password.
     pub password: String,
-    /// A name for this device, shown in the session list.
+    /// A name for this device, shown in the session list: at most 100
+    /// characters, none of them control or invisible characters.
+    #[schema(max_length = 100)]
     pub device_name: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use kontor_wire::requests::*;
     responses(
         (status = 200, body = LoginResponse),
         (status = 401, description = "Wrong login or password (`invalid_credentials`)", body = ErrorBody),
+        (status = 422, description = "A device name that is too long or has control or invisible characters (`invalid_input`)", body = ErrorBody),
         (status = 429, description = "Too many failures for this account or address (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn login(

@@ -83,10 +83,12 @@ pub async fn get(
     auth: Authenticated,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<wire::ConversationDetail>> {
-    let (conv, role) = conversations::get(&state, auth.user.actor(), ConversationId(id)).await?;
+    let actor = auth.user.actor();
+    let (conv, role) = conversations::get(&state, actor, ConversationId(id)).await?;
     Ok(Json(wire::ConversationDetail {
         conversation: (&conv).into(),
         role: role.map(|r| r.as_str().to_owned()),
+        capabilities: kontor_core::policy::capabilities(&actor, &conv.facts(), role).into(),
     }))
 }
 

@@ -23,7 +23,8 @@ async fn hash(state: &AppState, password: String) -> ApiResult<String> {
         .acquire()
         .await
         .map_err(|_| ApiError::Unavailable("shutting down".into()))?;
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    let cost = state.config.test_only_password_cost;
+    tokio::task::spawn_blocking(move || auth::hash_password(&password, cost))
         .await
         .map_err(|e| ApiError::Internal(format!("hash task: {e}")))?
 }

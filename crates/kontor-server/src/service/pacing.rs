@@ -20,7 +20,8 @@ use std::time::Instant;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use kontor_core::ids::UserId;
 use kontor_core::limits::MAX_MEMBERS_PER_REQUEST;
-use kontor_core::model::{Actor, OrgRole};
+use kontor_core::model::Actor;
+use kontor_core::policy::{OrgAction, Scope, authorize_org};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -56,11 +57,21 @@ impl Default for Pacing {
     }
 }
 
+/// Whether the policy lets `actor` create and fill conversations unpaced.
+fn paced_freely(actor: &Actor) -> bool {
+    authorize_org(
+        actor,
+        Scope::Organisation(actor.org_id),
+        OrgAction::CreateConversationsFreely,
+    )
+    .is_ok()
+}
+
 impl Pacing {
     /// Admit a new group or channel by `actor` with `others` other people
     /// in it, or answer `rate_limited` with the seconds to wait.
     pub fn admit_conversation(&self, actor: Actor, others: usize) -> ApiResult<()> {
-        if actor.org_role == OrgRole::Admin {
+        if paced_freely(&actor) {
             return Ok(());
         }
         if let Err(not_until) = self.created.check_key(&actor.user_id) {
@@ -73,7 +84,7 @@ impl Pacing {
 
     /// Admit `actor` putting `people` other people into conversations.
     pub fn admit_additions(&self, actor: Actor, people: usize) -> ApiResult<()> {
-        if actor.org_role == OrgRole::Admin {
+        if paced_freely(&actor) {
             return Ok(());
         }
         let Some(n) = u32::try_from(people).ok().and_then(NonZeroU32::new) else {
@@ -99,6 +110,7 @@ fn wait_secs(d: std::time::Duration) -> u64 {
 mod tests {
     use super::*;
     use kontor_core::ids::OrgId;
+    use kontor_core::model::OrgRole;
 
     fn person(id: i64, org_role: OrgRole) -> Actor {
         Actor {

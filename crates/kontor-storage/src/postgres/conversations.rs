@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use kontor_core::DomainError;
 use kontor_core::event::Event;
 use kontor_core::ids::*;
 use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS};
@@ -177,19 +176,7 @@ pub async fn update(
     lock(u.conn(), id).await?;
     let (conv, role) = authorized(u.conn(), actor, id, Action::UpdateSettings).await?;
     if change.announcement.is_some() {
-        if conv.kind != ConversationKind::Channel {
-            return Err(DomainError::invalid(
-                "announcement",
-                "only channels have an announcement mode",
-            )
-            .into());
-        }
-        if role != Some(MemberRole::Owner) {
-            return Err(DomainError::Forbidden(
-                "only an owner may change the announcement mode".into(),
-            )
-            .into());
-        }
+        authorize(actor, &conv.facts(), role, Action::ChangeAnnouncementMode)?;
     }
     let sql = format!(
         "UPDATE conversations AS c SET name = COALESCE($1, c.name), topic = COALESCE($2, c.topic), \

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use kontor_core::DomainError;
 use kontor_core::event::Event;
 use kontor_core::ids::*;
-use kontor_core::limits::{MAX_CONVERSATIONS_PER_USER, MAX_GROUP_MEMBERS};
+use kontor_core::limits::MAX_GROUP_MEMBERS;
 use kontor_core::model::*;
 use kontor_core::policy::{Action, authorize};
 use sqlx::{PgConnection, Row};
@@ -31,26 +31,22 @@ pub(super) async fn insert_member(
     seq: EventSeq,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let inserted = sqlx::query(
+    let memberships: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE user_id = $1")
+        .bind(user.0)
+        .fetch_one(u.conn())
+        .await?;
+    rules::check_conversation_limit(user, u64::try_from(memberships).unwrap_or(0))?;
+    sqlx::query(
         "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq) \
-         SELECT $1, $2, $3, $4, $5 \
-         WHERE (SELECT COUNT(*) FROM members WHERE user_id = $2) < $6",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id.0)
     .bind(user.0)
     .bind(role.as_str())
     .bind(now.0)
     .bind(seq.0)
-    .bind(i64::try_from(MAX_CONVERSATIONS_PER_USER).unwrap_or(i64::MAX))
     .execute(u.conn())
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Err(DomainError::LimitExceeded(format!(
-            "user {user} already belongs to {MAX_CONVERSATIONS_PER_USER} conversations, the most one person may"
-        ))
-        .into());
-    }
+    .await?;
     Ok(())
 }
 
@@ -214,13 +210,14 @@ pub async fn join(
     })
 }
 
-async fn owner_count(conn: &mut PgConnection, id: ConversationId) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+async fn owner_count(conn: &mut PgConnection, id: ConversationId) -> StoreResult<u64> {
+    let owners: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM members WHERE conversation_id = $1 AND role = 'owner'",
     )
     .bind(id.0)
     .fetch_one(&mut *conn)
-    .await?)
+    .await?;
+    Ok(u64::try_from(owners).unwrap_or(0))
 }
 
 /// Leave, or remove someone (moderators). The last owner of a conversation
@@ -245,15 +242,8 @@ pub async fn remove_member(
     let Some(target_role) = target_role else {
         return Err(DomainError::NotFound("member").into());
     };
-    if target_role == MemberRole::Owner
-        && conv.member_count > 1
-        && owner_count(u.conn(), id).await? == 1
-    {
-        return Err(DomainError::Conflict(
-            "the last owner cannot leave; make someone else an owner first".into(),
-        )
-        .into());
-    }
+    let owners = owner_count(u.conn(), id).await?;
+    rules::check_owner_may_go(target_role, u64::from(conv.member_count), owners)?;
     u.emit(
         Event::MemberRemoved {
             conversation_id: id,
@@ -287,11 +277,9 @@ pub async fn set_role(
     let Some(current) = role_of(u.conn(), id, user).await? else {
         return Err(DomainError::NotFound("member").into());
     };
-    if current == role {
+    let owners = owner_count(u.conn(), id).await?;
+    if !rules::role_changes(current, role, owners)? {
         return Ok(());
-    }
-    if current == MemberRole::Owner && owner_count(u.conn(), id).await? == 1 {
-        return Err(DomainError::Conflict("a conversation needs at least one owner".into()).into());
     }
     // The event goes first (SQLite updates first; inside one transaction
     // the outcome is the same) so that member rows, like in every other

@@ -56,16 +56,11 @@ fn insert_member(
     seq: EventSeq,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let count: i64 = unit
+    let memberships: i64 = unit
         .conn
         .prepare_cached("SELECT COUNT(*) FROM members WHERE user_id = ?1")?
         .query_row([user.0], |r| r.get(0))?;
-    if count as usize >= MAX_CONVERSATIONS_PER_USER {
-        return Err(DomainError::LimitExceeded(format!(
-            "user {user} already belongs to {MAX_CONVERSATIONS_PER_USER} conversations, the most one person may"
-        ))
-        .into());
-    }
+    rules::check_conversation_limit(user, u64::try_from(memberships).unwrap_or(0))?;
     unit.conn
         .prepare_cached(
             "INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq) \
@@ -272,12 +267,13 @@ pub fn join(
     })
 }
 
-fn owner_count(conn: &Connection, id: ConversationId) -> StoreResult<u32> {
-    Ok(conn
+fn owner_count(conn: &Connection, id: ConversationId) -> StoreResult<u64> {
+    let owners: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM members WHERE conversation_id = ?1 AND role = 'owner'",
         )?
-        .query_row(params![id.0], |r| r.get(0))?)
+        .query_row(params![id.0], |r| r.get(0))?;
+    Ok(u64::try_from(owners).unwrap_or(0))
 }
 
 pub fn remove_member(
@@ -299,13 +295,11 @@ pub fn remove_member(
     let Some(target_role) = target_role else {
         return Err(DomainError::NotFound("member").into());
     };
-    if target_role == MemberRole::Owner && conv.member_count > 1 && owner_count(unit.conn, id)? == 1
-    {
-        return Err(DomainError::Conflict(
-            "the last owner cannot leave; make someone else an owner first".into(),
-        )
-        .into());
-    }
+    rules::check_owner_may_go(
+        target_role,
+        u64::from(conv.member_count),
+        owner_count(unit.conn, id)?,
+    )?;
     unit.emit(
         Event::MemberRemoved {
             conversation_id: id,
@@ -333,11 +327,8 @@ pub fn set_role(
     let Some(current) = role_of(unit.conn, id, user)? else {
         return Err(DomainError::NotFound("member").into());
     };
-    if current == role {
+    if !rules::role_changes(current, role, owner_count(unit.conn, id)?)? {
         return Ok(());
-    }
-    if current == MemberRole::Owner && owner_count(unit.conn, id)? == 1 {
-        return Err(DomainError::Conflict("a conversation needs at least one owner".into()).into());
     }
     unit.conn
         .prepare_cached("UPDATE members SET role = ?1 WHERE conversation_id = ?2 AND user_id = ?3")?
@@ -362,19 +353,7 @@ pub fn update(
 ) -> StoreResult<Conversation> {
     let (conv, role) = authorized(unit.conn, actor, id, Action::UpdateSettings)?;
     if change.announcement.is_some() {
-        if conv.kind != ConversationKind::Channel {
-            return Err(DomainError::invalid(
-                "announcement",
-                "only channels have an announcement mode",
-            )
-            .into());
-        }
-        if role != Some(MemberRole::Owner) {
-            return Err(DomainError::Forbidden(
-                "only an owner may change the announcement mode".into(),
-            )
-            .into());
-        }
+        authorize(actor, &conv.facts(), role, Action::ChangeAnnouncementMode)?;
     }
     unit.conn
         .prepare_cached(

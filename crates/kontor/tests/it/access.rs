@@ -1,6 +1,6 @@
 //! Who sees what: non-members, removed members, and reconnect-and-resume.
 
-mod common;
+use crate::common;
 
 use common::{
     TestServer, assert_none_before_marker, channel, direct, events, group, next, next_matching,

@@ -4,9 +4,9 @@
 //! refused, membership checked on every download, quotas, and files gone
 //! with their message.
 
-mod common;
+use crate::common;
 
-on_both_backends!(
+crate::on_both_backends!(
     files_round_trip_with_sniffed_types_and_safe_headers,
     photos_lose_their_gps_position_and_bombs_are_refused,
     downloads_check_membership_every_time,

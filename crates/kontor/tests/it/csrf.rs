@@ -2,7 +2,7 @@
 //! request comes from the server's own origin; bearer tokens are not
 //! subject to the check; on the socket an explicit token decides.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use futures_util::{SinkExt, StreamExt};

@@ -1,6 +1,6 @@
 //! Live messaging flows between real clients over HTTP and WebSocket.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kontor_client::kontor_wire::WireEvent;

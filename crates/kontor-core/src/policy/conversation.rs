@@ -1,13 +1,11 @@
-//! Authorization: the one place that decides who may do what.
+//! The conversation area: what a person may do in one conversation, and
+//! the capabilities the API reports so clients never copy these rules.
 //!
 //! Every read and write of a conversation passes through [`authorize`] with
 //! the facts storage loaded in the same transaction as the change, so a
 //! decision can never be based on stale membership.
-//!
-//! Invariant: a caller who may not see a conversation always gets
-//! [`DomainError::NotFound`], never `Forbidden`, so the API does not reveal
-//! that a private conversation exists.
 
+use super::{forbidden, hidden};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::UserId;
 use crate::model::{Actor, ConversationFacts, ConversationKind, MemberRole};
@@ -44,16 +42,33 @@ pub enum Action {
     },
     /// Change a member's role.
     ChangeRoles,
-    /// Rename, change topic or announcement mode.
+    /// Rename or change the topic.
     UpdateSettings,
+    /// Switch a channel's announcement mode (only owners and moderators
+    /// post): an owner's decision, as it silences everyone else.
+    ChangeAnnouncementMode,
 }
 
 fn not_found() -> DomainError {
-    DomainError::NotFound("conversation")
+    hidden("conversation")
 }
 
-fn forbidden(msg: &str) -> DomainError {
-    DomainError::Forbidden(msg.to_owned())
+/// Whether `role` may remove other people's messages here: moderators do,
+/// except in a direct conversation, where nobody moderates the other.
+fn moderates_messages(conv: &ConversationFacts, role: MemberRole) -> bool {
+    conv.kind != ConversationKind::Direct && role.is_moderator()
+}
+
+/// Whether `role` may add and remove members here (owners of groups,
+/// moderators of channels; direct conversations have fixed members).
+fn manages_members(conv: &ConversationFacts, role: MemberRole) -> DomainResult<bool> {
+    Ok(match conv.kind {
+        ConversationKind::Direct => {
+            return Err(forbidden("a direct conversation has fixed members"));
+        }
+        ConversationKind::Group => role == MemberRole::Owner,
+        ConversationKind::Channel => role.is_moderator(),
+    })
 }
 
 /// Decide whether `actor`, whose membership in the conversation is
@@ -99,8 +114,7 @@ pub fn authorize(
             }
         }
         Action::DeleteMessage { author } => {
-            let moderates = conv.kind != ConversationKind::Direct && role.is_moderator();
-            if author == actor.user_id || moderates {
+            if author == actor.user_id || moderates_messages(conv, role) {
                 Ok(())
             } else {
                 Err(forbidden(
@@ -109,14 +123,7 @@ pub fn authorize(
             }
         }
         Action::ManageMembers { target_role } => {
-            let allowed = match conv.kind {
-                ConversationKind::Direct => {
-                    return Err(forbidden("a direct conversation has fixed members"));
-                }
-                ConversationKind::Group => role == MemberRole::Owner,
-                ConversationKind::Channel => role.is_moderator(),
-            };
-            if !allowed {
+            if !manages_members(conv, role)? {
                 return Err(forbidden("you may not manage the members here"));
             }
             if target_role == Some(MemberRole::Owner) && role != MemberRole::Owner {
@@ -136,6 +143,71 @@ pub fn authorize(
             (ConversationKind::Group, MemberRole::Owner) => Ok(()),
             (ConversationKind::Channel, r) if r.is_moderator() => Ok(()),
             _ => Err(forbidden("you may not change this conversation")),
+        },
+        Action::ChangeAnnouncementMode => match (conv.kind, role) {
+            (ConversationKind::Channel, MemberRole::Owner) => Ok(()),
+            (ConversationKind::Channel, _) => {
+                Err(forbidden("only an owner may change the announcement mode"))
+            }
+            _ => Err(DomainError::invalid(
+                "announcement",
+                "only channels have an announcement mode",
+            )),
+        },
+    }
+}
+
+/// What the caller may do in one conversation, as the API reports it: each
+/// field is [`authorize`]'s answer for that action, so a client that shows
+/// controls by these never disagrees with the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConversationCapabilities {
+    /// Post messages and thread replies.
+    pub post: bool,
+    /// Add and remove reactions.
+    pub react: bool,
+    /// Join without an invitation (public channels one is not in).
+    pub join: bool,
+    /// Leave.
+    pub leave: bool,
+    /// Rename and change the topic.
+    pub update_settings: bool,
+    /// Switch the announcement mode.
+    pub change_announcement_mode: bool,
+    /// Add members and remove members who are not owners.
+    pub manage_members: bool,
+    /// Remove owners.
+    pub remove_owners: bool,
+    /// Change members' roles.
+    pub change_roles: bool,
+    /// Delete other people's messages.
+    pub delete_any_message: bool,
+}
+
+/// The capabilities of `actor`, whose membership is `membership`, in the
+/// conversation `conv`. Someone who may not see it can do nothing.
+pub fn capabilities(
+    actor: &Actor,
+    conv: &ConversationFacts,
+    membership: Option<MemberRole>,
+) -> ConversationCapabilities {
+    let may = |action| authorize(actor, conv, membership, action).is_ok();
+    let member = membership.is_some();
+    ConversationCapabilities {
+        post: may(Action::Post),
+        react: may(Action::React),
+        join: !member && may(Action::Join),
+        leave: member && may(Action::Leave),
+        update_settings: may(Action::UpdateSettings),
+        change_announcement_mode: may(Action::ChangeAnnouncementMode),
+        manage_members: may(Action::ManageMembers { target_role: None }),
+        remove_owners: may(Action::ManageMembers {
+            target_role: Some(MemberRole::Owner),
+        }),
+        change_roles: may(Action::ChangeRoles),
+        delete_any_message: match membership {
+            Some(role) if may(Action::Read) => moderates_messages(conv, role),
+            _ => false,
         },
     }
 }
@@ -311,6 +383,38 @@ mod tests {
                 "forbidden",
             ),
             (Channel, false, false, Some(Moderator), UpdateSettings, "ok"),
+            (
+                Channel,
+                true,
+                false,
+                Some(Owner),
+                ChangeAnnouncementMode,
+                "ok",
+            ),
+            (
+                Channel,
+                true,
+                false,
+                Some(Moderator),
+                ChangeAnnouncementMode,
+                "forbidden",
+            ),
+            (
+                Group,
+                false,
+                false,
+                Some(Owner),
+                ChangeAnnouncementMode,
+                "invalid",
+            ),
+            (
+                Channel,
+                false,
+                false,
+                None,
+                ChangeAnnouncementMode,
+                "not_found",
+            ),
         ];
         for (i, (kind, public, announcement, role, action, expected)) in cases.iter().enumerate() {
             let got = match authorize(
@@ -322,6 +426,7 @@ mod tests {
                 Ok(()) => "ok",
                 Err(DomainError::NotFound(_)) => "not_found",
                 Err(DomainError::Forbidden(_)) => "forbidden",
+                Err(DomainError::Invalid { .. }) => "invalid",
                 Err(e) => panic!("case {i}: unexpected error {e:?}"),
             };
             assert_eq!(got, *expected, "case {i}: {kind:?} {role:?} {action:?}");
@@ -335,6 +440,43 @@ mod tests {
         assert_eq!(
             authorize(&actor(), &c, Some(MemberRole::Owner), Action::Read),
             Err(DomainError::NotFound("conversation"))
+        );
+    }
+
+    #[test]
+    fn capabilities_follow_the_decisions() {
+        let channel = conv(ConversationKind::Channel, true, true);
+        let member = capabilities(&actor(), &channel, Some(MemberRole::Member));
+        assert_eq!(
+            member,
+            ConversationCapabilities {
+                react: true,
+                leave: true,
+                ..Default::default()
+            }
+        );
+        let moderator = capabilities(&actor(), &channel, Some(MemberRole::Moderator));
+        assert!(moderator.post && moderator.manage_members && moderator.delete_any_message);
+        assert!(!moderator.remove_owners && !moderator.change_roles);
+        assert!(!moderator.change_announcement_mode);
+        let owner = capabilities(&actor(), &channel, Some(MemberRole::Owner));
+        assert!(owner.change_announcement_mode && owner.remove_owners && owner.change_roles);
+        assert!(!owner.join);
+        let visitor = capabilities(&actor(), &channel, None);
+        assert_eq!(
+            visitor,
+            ConversationCapabilities {
+                join: true,
+                ..Default::default()
+            }
+        );
+        let direct = conv(ConversationKind::Direct, false, false);
+        let peer = capabilities(&actor(), &direct, Some(MemberRole::Member));
+        assert!(peer.post && !peer.leave && !peer.manage_members && !peer.delete_any_message);
+        let private = conv(ConversationKind::Group, false, false);
+        assert_eq!(
+            capabilities(&actor(), &private, None),
+            ConversationCapabilities::default()
         );
     }
 }

@@ -4,7 +4,7 @@
 //! to, and a server on the target serves the same data (search rebuilt,
 //! the file readable).
 
-mod common;
+use crate::common;
 
 use common::process::{ServerProcess, kontor, run};
 use kontor_client::Client;

@@ -13,7 +13,7 @@
 //! a `nats-server` binary (`KONTOR_TEST_NATS_SERVER`, default from PATH) and
 //! the S3 test server (`KONTOR_TEST_S3_*`); `.ci/run` provides all three.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! duplicates nothing), the offline admin commands, and the command-line
 //! client against a running server.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

@@ -2,7 +2,7 @@
 //! else. Off unless the operator turns it on; off for each person until
 //! they turn it on; reciprocal; never across organisations; bounded.
 
-mod common;
+use crate::common;
 
 use common::{
     EVENT_WAIT, PASSWORD, TestServer, assert_none_before_marker, events, next, next_matching,

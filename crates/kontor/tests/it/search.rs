@@ -3,7 +3,7 @@
 //! no hit ever comes from a conversation the searcher is not in, nor from
 //! deleted or edited-away text.
 
-mod common;
+use crate::common;
 
 use common::*;
 use kontor_client::Client;

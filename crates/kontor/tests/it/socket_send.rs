@@ -3,7 +3,7 @@
 //! `txn_id`, refused with the REST API's codes, and bounded in flight
 //! without losing anything.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -1,8 +1,8 @@
 //! The OpenAPI document: the server serves it, it matches the committed
 //! copy in `docs/openapi.json`, and every path it documents is routed.
-//! Regenerate the copy with `KONTOR_UPDATE_OPENAPI=1 cargo test --test openapi`.
+//! Regenerate the copy with `KONTOR_UPDATE_OPENAPI=1 cargo test -p kontor --test it -- openapi::`.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use serde_json::Value;
@@ -35,7 +35,7 @@ async fn served_document_matches_the_committed_copy() {
             .expect("valid json");
     assert!(
         committed == served,
-        "docs/openapi.json is stale; run KONTOR_UPDATE_OPENAPI=1 cargo test -p kontor --test openapi"
+        "docs/openapi.json is stale; run KONTOR_UPDATE_OPENAPI=1 cargo test -p kontor --test it -- openapi::"
     );
 }
 

@@ -4,7 +4,7 @@
 //! outcome the client never learned are retried with the same transaction
 //! id and must not duplicate either.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

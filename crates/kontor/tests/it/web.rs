@@ -3,7 +3,7 @@
 //! and static checks that it loads nothing from elsewhere and never
 //! inserts HTML.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,7 @@
 mod backend;
 pub mod cluster;
 pub mod database;
+pub mod matrix;
 pub use backend::Backend;
 
 use std::sync::Arc;
@@ -74,6 +75,7 @@ impl TestServer {
         let mut config = Config::default();
         config.storage.data_dir = dir.path().to_owned();
         config.server.shutdown_grace_seconds = 2;
+        config.test_only_password_cost = kontor_server::auth::PasswordCost::TestsOnly;
         if let Some(url) = database::database_url_for(dir.path()) {
             config.database.url = url;
         }

@@ -2,7 +2,7 @@
 //! by route template, reports sockets and events, and can be kept behind
 //! a token; `/healthz` and `/readyz` answer.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! rebuilds it from the stored messages, and a database from before the
 //! search migration gets its existing messages indexed when it is opened.
 
-mod common;
+use crate::common;
 
 use common::process::{ServerProcess, run_ok};
 use kontor_client::Client;

@@ -2,7 +2,7 @@
 //! not at all are closed, connections per address and sockets per person
 //! are capped.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

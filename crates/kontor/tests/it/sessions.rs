@@ -1,7 +1,7 @@
 //! Identity and the event-stream handshake: sessions, revocation, the login
 //! limiter, socket authentication, origin checks and slow consumers.
 
-mod common;
+use crate::common;
 
 use common::{PASSWORD, TestServer, channel, direct, events, metric, next, next_matching, text};
 use futures_util::{SinkExt, StreamExt};

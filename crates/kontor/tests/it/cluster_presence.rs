@@ -10,7 +10,7 @@
 //!
 //! Needs what `cluster.rs` needs; `.ci/run` provides it.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! error envelope, a stable code and a message a person can act on; and
 //! nothing half-written is left behind.
 
-mod common;
+use crate::common;
 
 use common::{TestServer, channel, text};
 use reqwest::Method;

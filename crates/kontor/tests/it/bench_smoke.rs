@@ -3,7 +3,7 @@
 //! errors, no disconnects), never timings. On `.ci/run`'s PostgreSQL pass
 //! each run gets a fresh database (`--database-url`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
